@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-device state and the VFIO device operations.
+
+use crate::regions;
+use kernel::{
+    device::Bound,
+    new_mutex,
+    pci,
+    prelude::*,
+    sync::{
+        aref::ARef,
+        Mutex, //
+    },
+    vfio::{
+        self,
+        uapi, //
+    },
+};
+
+/// What exists only while user space has the device open.
+#[derive(Default)]
+pub(crate) struct OpenState {
+    /// The function reset worked at open (`VFIO_DEVICE_FLAGS_RESET`).
+    pub(crate) reset_works: bool,
+    /// The device's state as it was at open, restored at close.
+    saved: Option<pci::SavedState>,
+}
+
+/// One PCI function owned by rvfio-pci.
+#[pin_data]
+pub(crate) struct RvfioDevice {
+    /// The function; the VFIO device's parent.
+    pub(crate) pdev: ARef<pci::Device>,
+    /// Open-time state. The VFIO core serialises open and close (device-set lock); this lock
+    /// orders them against the other callbacks.
+    #[pin]
+    pub(crate) open: Mutex<OpenState>,
+}
+
+impl RvfioDevice {
+    pub(crate) fn new(pdev: &pci::Device<Bound>) -> impl PinInit<Self, Error> + '_ {
+        try_pin_init!(Self {
+            pdev: pdev.into(),
+            open <- new_mutex!(OpenState::default()),
+        })
+    }
+}
+
+/// Returns the PCI function of a callback's VFIO device, bound to this driver.
+pub(crate) fn bound_pdev(dev: &vfio::Device<RvfioDevice, Bound>) -> Result<&pci::Device<Bound>> {
+    dev.parent().try_into()
+}
+
+#[vtable]
+impl vfio::Operations for RvfioDevice {
+    const NAME: &'static CStr = c"rvfio-pci";
+
+    fn open_device(dev: &vfio::Device<Self, Bound>) -> Result {
+        let pdev = bound_pdev(dev)?;
+        let mut open = dev.open.lock();
+
+        // As vfio-pci: the state saved at open must not include bus mastering.
+        pdev.clear_master();
+        pdev.enable_device()?;
+        let reset = pdev.try_reset_function();
+        if reset == Err(EAGAIN) {
+            pdev.disable_device();
+            return Err(EAGAIN);
+        }
+        open.reset_works = reset.is_ok();
+        open.saved = pdev.store_saved_state();
+        if open.saved.is_none() {
+            dev_dbg!(pdev, "could not store the saved state\n");
+        }
+        Ok(())
+    }
+
+    fn close_device(dev: &vfio::Device<Self, Bound>) {
+        let Ok(pdev) = bound_pdev(dev) else {
+            return;
+        };
+        let mut open = dev.open.lock();
+
+        pdev.clear_master();
+        let restore = match open.saved.take() {
+            Some(saved) => pdev.load_saved_state(saved).is_ok(),
+            None => false,
+        };
+        if restore || open.reset_works {
+            if !restore {
+                dev_info!(pdev, "could not reload the saved state\n");
+                pdev.save_state();
+            }
+            // Leave the device quiet: INTx disabled, no decode, no DMA.
+            let _ = pdev.user_write_config_u16(PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
+            if open.reset_works {
+                // Best effort, as vfio-pci: skipped when the device lock is contended.
+                let _ = pdev.try_reset_function();
+            }
+            pdev.restore_state();
+        }
+        pdev.disable_device();
+        *open = OpenState::default();
+    }
+
+    fn read(
+        dev: &vfio::Device<Self, Bound>,
+        buf: &mut kernel::uaccess::UserSliceWriter,
+        offset: u64,
+    ) -> Result<usize> {
+        regions::read(dev, buf, offset)
+    }
+
+    fn ioctl(dev: &vfio::Device<Self, Bound>, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            uapi::VFIO_DEVICE_GET_INFO => {
+                let mut flags = uapi::VFIO_DEVICE_FLAGS_PCI;
+                if dev.open.lock().reset_works {
+                    flags |= uapi::VFIO_DEVICE_FLAGS_RESET;
+                }
+                vfio::device_info(arg, flags, uapi::VFIO_PCI_NUM_REGIONS, uapi::VFIO_PCI_NUM_IRQS)
+            }
+            _ => Err(ENOTTY),
+        }
+    }
+
+    fn region_info(
+        dev: &vfio::Device<Self, Bound>,
+        index: u32,
+        caps: &mut vfio::InfoCaps<'_>,
+    ) -> Result<vfio::RegionInfo> {
+        regions::info(dev, index, caps)
+    }
+}
+
+/// `PCI_COMMAND` register offset.
+pub(crate) const PCI_COMMAND: u16 = 0x04;
+/// `PCI_COMMAND_MEMORY`: memory space decode.
+pub(crate) const PCI_COMMAND_MEMORY: u16 = 0x2;
+/// `PCI_COMMAND_INTX_DISABLE`.
+pub(crate) const PCI_COMMAND_INTX_DISABLE: u16 = 0x400;

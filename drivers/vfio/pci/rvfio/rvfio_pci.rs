@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rvfio-pci: a VFIO bus driver for PCI devices, written in Rust.
+//!
+//! Like vfio-pci, rvfio-pci gives user space (QEMU, DPDK, user-level drivers) ownership of a PCI
+//! function through the VFIO API while the IOMMU protects the host. It implements the VFIO device
+//! operations itself, without vfio-pci-core, on the Rust abstractions in `kernel::vfio` and
+//! `kernel::pci`.
+//!
+//! Devices are bound only through `driver_override`:
+//!
+//! ```text
+//! echo rvfio-pci > /sys/bus/pci/devices/$BDF/driver_override
+//! echo $BDF > /sys/bus/pci/drivers_probe
+//! ```
+//!
+//! Both VFIO access paths work: the iommufd character device (`/dev/vfio/devices/vfioN` with
+//! `/dev/iommu`) and the legacy group and container (`/dev/vfio/$GROUP`).
+
+mod device;
+mod driver;
+mod regions;
+
+use kernel::{
+    pci,
+    prelude::*, //
+};
+
+module! {
+    type: RvfioModule,
+    name: "rvfio_pci",
+    authors: ["rvfio-pci developers"],
+    description: "VFIO PCI bus driver written in Rust",
+    license: "GPL",
+}
+
+/// The module: registers the PCI driver.
+///
+/// Not `module_pci_driver!`, which names the driver after the module: like vfio-pci (module
+/// `vfio_pci`, driver `vfio-pci`) the driver users write into `driver_override` is `rvfio-pci`.
+#[pin_data]
+struct RvfioModule {
+    #[pin]
+    _driver: kernel::driver::Registration<pci::Adapter<driver::RvfioPci>>,
+}
+
+impl kernel::InPlaceModule for RvfioModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            _driver <- kernel::driver::Registration::new(c"rvfio-pci", module),
+        })
+    }
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! PCI operations needed by drivers that hand a device over to user space.
+//!
+//! A device-assignment driver (a VFIO bus driver such as rvfio-pci) does not drive the device
+//! itself: it enables it, resets it, saves and restores its state, and forwards configuration
+//! space accesses made by user space. These operations live here rather than in the general
+//! [`Device`] API because ordinary drivers should not need them.
+//!
+//! C header: [`include/linux/pci.h`](srctree/include/linux/pci.h)
+
+use super::Device;
+use crate::{
+    bindings,
+    device,
+    error::to_result,
+    prelude::*, //
+};
+use core::ptr::NonNull;
+
+/// Converts a `PCIBIOS_*` status code into an [`Error`], as `pcibios_err_to_errno()` does.
+fn pcibios_result(ret: c_int) -> Result {
+    // CAST: the `PCIBIOS_*` constants are small positive values.
+    match ret as u32 {
+        0 => Ok(()),
+        bindings::PCIBIOS_FUNC_NOT_SUPPORTED => Err(ENOENT),
+        bindings::PCIBIOS_BAD_VENDOR_ID => Err(ENOTTY),
+        bindings::PCIBIOS_DEVICE_NOT_FOUND => Err(ENODEV),
+        bindings::PCIBIOS_BAD_REGISTER_NUMBER => Err(EFAULT),
+        bindings::PCIBIOS_SET_FAILED => Err(EIO),
+        bindings::PCIBIOS_BUFFER_TOO_SMALL => Err(ENOSPC),
+        _ if ret < 0 => Err(Error::from_errno(ret)),
+        _ => Err(EIO),
+    }
+}
+
+macro_rules! user_config_accessors {
+    ($($read:ident, $write:ident, $ty:ty, $c_read:ident, $c_write:ident;)*) => {
+        $(
+            /// Reads configuration space on behalf of user space.
+            ///
+            /// Unlike the driver accessors this honours the configuration access blocking the
+            /// PCI core applies during a reset, and reports failures.
+            pub fn $read(&self, offset: u16) -> Result<$ty> {
+                let mut val: $ty = 0;
+                // SAFETY: `self.as_raw()` is a valid `struct pci_dev` and `val` is a valid
+                // location for the result; the C function checks `offset` against the
+                // configuration space size and alignment.
+                pcibios_result(unsafe {
+                    bindings::$c_read(self.as_raw(), c_int::from(offset), &mut val)
+                })?;
+                Ok(val)
+            }
+
+            /// Writes configuration space on behalf of user space.
+            ///
+            /// Honours the configuration access blocking the PCI core applies during a reset.
+            pub fn $write(&self, offset: u16, val: $ty) -> Result {
+                // SAFETY: `self.as_raw()` is a valid `struct pci_dev`; the C function checks
+                // `offset` against the configuration space size and alignment.
+                pcibios_result(unsafe { bindings::$c_write(self.as_raw(), c_int::from(offset), val) })
+            }
+        )*
+    };
+}
+
+impl Device {
+    user_config_accessors! {
+        user_read_config_u8, user_write_config_u8, u8,
+            pci_user_read_config_byte, pci_user_write_config_byte;
+        user_read_config_u16, user_write_config_u16, u16,
+            pci_user_read_config_word, pci_user_write_config_word;
+        user_read_config_u32, user_write_config_u32, u32,
+            pci_user_read_config_dword, pci_user_write_config_dword;
+    }
+
+    /// Returns the size of the device's configuration space in bytes (256 or 4096).
+    #[inline]
+    pub fn cfg_size(&self) -> usize {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        let size = unsafe { (*self.as_raw()).cfg_size };
+        // CAST: `cfg_size` is 256 or 4096.
+        size as usize
+    }
+
+    /// Returns the header type (`PCI_HEADER_TYPE_*`, without the multi-function bit).
+    #[inline]
+    pub fn header_type(&self) -> u8 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { (*self.as_raw()).hdr_type }
+    }
+
+    /// Returns whether the device is an SR-IOV virtual function.
+    #[inline]
+    pub fn is_virtfn(&self) -> bool {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { (*self.as_raw()).is_virtfn() != 0 }
+    }
+
+    /// Returns the offset of the MSI-X capability, or 0 when the device has none.
+    #[inline]
+    pub fn msix_cap(&self) -> u8 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { (*self.as_raw()).msix_cap }
+    }
+
+    /// Returns the flags (`IORESOURCE_*`) of resource `index` (0-5: BARs, 6: expansion ROM).
+    pub fn resource_flags(&self, index: u32) -> Result<u64> {
+        if index > bindings::PCI_ROM_RESOURCE {
+            return Err(EINVAL);
+        }
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` and `index` is within its
+        // `resource` array.
+        let flags = unsafe { (*self.as_raw()).resource[index as usize].flags };
+        // CAST: `unsigned long` is 64 bits on every architecture with PCI passthrough.
+        Ok(flags as u64)
+    }
+
+    /// Returns the start and length of the expansion ROM resource.
+    pub fn rom_resource(&self) -> (u64, u64) {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`, `PCI_ROM_RESOURCE` is in range.
+        let start = unsafe { bindings::pci_resource_start(self.as_raw(), bindings::PCI_ROM_RESOURCE as i32) };
+        // SAFETY: As above.
+        let len = unsafe { bindings::pci_resource_len(self.as_raw(), bindings::PCI_ROM_RESOURCE as i32) };
+        (start, len)
+    }
+
+    /// Returns the length of a ROM image the platform provided as a shadow copy, if any.
+    pub fn shadow_rom_len(&self) -> usize {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        let (rom, len) = unsafe { ((*self.as_raw()).rom, (*self.as_raw()).romlen) };
+        if rom == 0 {
+            0
+        } else {
+            len
+        }
+    }
+}
+
+/// Device state saved by [`Device::store_saved_state`], to be loaded back later.
+///
+/// # Invariants
+///
+/// `0` is a state returned by `pci_store_saved_state()` and owned by this object.
+pub struct SavedState(NonNull<bindings::pci_saved_state>);
+
+// SAFETY: The saved state is plain memory owned by this object.
+unsafe impl Send for SavedState {}
+// SAFETY: `SavedState` offers no shared access to its contents.
+unsafe impl Sync for SavedState {}
+
+impl Drop for SavedState {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the state is owned by `self`; it is a kmalloc allocation.
+        unsafe { bindings::kfree(self.0.as_ptr().cast()) };
+    }
+}
+
+impl Device<device::Bound> {
+    /// Enables the device's I/O and memory resources (`pci_enable_device()`).
+    ///
+    /// Calls nest: each successful call needs a matching [`Device::disable_device`].
+    pub fn enable_device(&self) -> Result {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        to_result(unsafe { bindings::pci_enable_device(self.as_raw()) })
+    }
+
+    /// Undoes one [`Device::enable_device`].
+    pub fn disable_device(&self) {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        unsafe { bindings::pci_disable_device(self.as_raw()) };
+    }
+
+    /// Disables bus mastering.
+    pub fn clear_master(&self) {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        unsafe { bindings::pci_clear_master(self.as_raw()) };
+    }
+
+    /// Resets the function if the device lock can be taken without waiting
+    /// (`pci_try_reset_function()`); `EAGAIN` when it cannot.
+    pub fn try_reset_function(&self) -> Result {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        to_result(unsafe { bindings::pci_try_reset_function(self.as_raw()) })
+    }
+
+    /// Saves the device's state into the `pci_dev` and returns a copy of it.
+    pub fn store_saved_state(&self) -> Option<SavedState> {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        unsafe { bindings::pci_save_state(self.as_raw()) };
+        // SAFETY: As above.
+        let state = unsafe { bindings::pci_store_saved_state(self.as_raw()) };
+        // INVARIANT: a non-NULL result is a new allocation owned by the caller.
+        NonNull::new(state).map(SavedState)
+    }
+
+    /// Loads `state` back into the `pci_dev` (to be written by [`Device::restore_state`]).
+    pub fn load_saved_state(&self, state: SavedState) -> Result {
+        let mut raw = state.0.as_ptr();
+        core::mem::forget(state);
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`; `raw` is an owned saved state,
+        // which the C function frees.
+        to_result(unsafe { bindings::pci_load_and_free_saved_state(self.as_raw(), &mut raw) })
+    }
+
+    /// Saves the device's current state into the `pci_dev`.
+    pub fn save_state(&self) {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        unsafe { bindings::pci_save_state(self.as_raw()) };
+    }
+
+    /// Writes the state saved in the `pci_dev` back to the device.
+    pub fn restore_state(&self) {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        unsafe { bindings::pci_restore_state(self.as_raw()) };
+    }
+
+    /// Returns whether the expansion ROM holds a valid image; needs memory decode enabled.
+    pub fn rom_is_valid(&self) -> bool {
+        let mut size: usize = 0;
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        let io = unsafe { bindings::pci_map_rom(self.as_raw(), &mut size) };
+        if io.is_null() {
+            return false;
+        }
+        // SAFETY: `io` was just returned by `pci_map_rom()` for this device.
+        unsafe { bindings::pci_unmap_rom(self.as_raw(), io) };
+        true
+    }
+}

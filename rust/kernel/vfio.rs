@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! VFIO devices.
+//!
+//! A VFIO bus driver hands a device to user space: the VFIO core owns the character devices,
+//! groups, containers and iommufd binding; the driver implements [`Operations`] on its own
+//! per-device data and registers it with a [`Registration`].
+//!
+//! C header: [`include/linux/vfio.h`](srctree/include/linux/vfio.h)
+
+use crate::{
+    bindings,
+    device::{
+        self,
+        Bound,
+        Normal, //
+    },
+    error::{
+        from_err_ptr,
+        to_result,
+        VTABLE_DEFAULT_ERROR, //
+    },
+    prelude::*,
+    sync::aref::{
+        ARef,
+        AlwaysRefCounted, //
+    },
+    types::Opaque,
+    uaccess::{
+        UserPtr,
+        UserSlice,
+        UserSliceReader,
+        UserSliceWriter, //
+    },
+};
+use core::{
+    marker::PhantomData,
+    mem::offset_of,
+    ops::Deref,
+    ptr::NonNull, //
+};
+
+pub mod uapi;
+
+/// The operations of a VFIO device, implemented by the bus driver on its per-device data.
+///
+/// The callbacks receive the device in the [`Bound`] context: they only run while the device is
+/// registered, and a [`Registration`] cannot outlive the binding of the parent device.
+///
+/// Callbacks that are not implemented leave the C operation unset; the VFIO core then answers
+/// as it does for any driver lacking it.
+#[vtable]
+pub trait Operations: Sized + Send + Sync + 'static {
+    /// Name of the driver, as the VFIO core reports it.
+    const NAME: &'static CStr;
+
+    /// Called when the first file descriptor for the device is opened.
+    fn open_device(_dev: &Device<Self, Bound>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called when the last file descriptor for the device is closed.
+    fn close_device(_dev: &Device<Self, Bound>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `read(2)` at region offset `offset`; returns the number of bytes read.
+    fn read(_dev: &Device<Self, Bound>, _buf: &mut UserSliceWriter, _offset: u64) -> Result<usize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `write(2)` at region offset `offset`; returns the number of bytes written.
+    fn write(_dev: &Device<Self, Bound>, _buf: &mut UserSliceReader, _offset: u64) -> Result<usize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `ioctl(2)` commands the VFIO core does not handle itself.
+    fn ioctl(_dev: &Device<Self, Bound>, _cmd: u32, _arg: usize) -> Result<isize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `VFIO_DEVICE_GET_REGION_INFO`: describes region `index`, adding capabilities to `caps`.
+    ///
+    /// The core has validated `argsz` and copies the result and the capabilities to user space.
+    fn region_info(_dev: &Device<Self, Bound>, _index: u32, _caps: &mut InfoCaps<'_>) -> Result<RegionInfo> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Asks the driver to make user space release the device; `count` counts the requests.
+    fn request(_dev: &Device<Self, Bound>, _count: u32) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// What `VFIO_DEVICE_GET_REGION_INFO` reports for one region.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RegionInfo {
+    /// Offset of the region in the device file.
+    pub offset: u64,
+    /// Size of the region in bytes.
+    pub size: u64,
+    /// `VFIO_REGION_INFO_FLAG_*`.
+    pub flags: u32,
+}
+
+/// A capability chain being built for an info ioctl (`struct vfio_info_cap`).
+pub struct InfoCaps<'a>(&'a mut bindings::vfio_info_cap);
+
+impl InfoCaps<'_> {
+    /// Appends capability `id`/`version` whose body (after the 8-byte header) is `body`.
+    pub fn add(&mut self, id: u16, version: u16, body: &[u8]) -> Result {
+        let header = size_of::<bindings::vfio_info_cap_header>();
+        // SAFETY: `self.0` is a valid capability chain; the core allocates `header + body.len()`
+        // bytes, fills in the header and returns a pointer to it.
+        let cap = from_err_ptr(unsafe {
+            bindings::vfio_info_cap_add(self.0, header + body.len(), id, version)
+        })?;
+        // SAFETY: `cap` points to `header + body.len()` bytes just allocated by the core.
+        unsafe {
+            core::ptr::copy_nonoverlapping(body.as_ptr(), cap.cast::<u8>().add(header), body.len())
+        };
+        Ok(())
+    }
+}
+
+/// A VFIO device: the C `struct vfio_device` followed by the driver's data `T`.
+///
+/// `Ctx` is [`Normal`] for references held by the driver, and [`Bound`] inside [`Operations`]
+/// callbacks, where the device is registered and its parent is bound to the driver.
+///
+/// # Invariants
+///
+/// - `vdev` was allocated by `_vfio_alloc_device()` with this type's size and the operations of
+///   [`VTable<T>`]; its reference count owns the allocation.
+/// - `data` is initialised whenever `data_init` is true, which is the case for every device
+///   handed out to drivers.
+#[repr(C)]
+pub struct Device<T: Operations, Ctx: device::DeviceContext = Normal> {
+    vdev: Opaque<bindings::vfio_device>,
+    data_init: bool,
+    data: T,
+    _ctx: PhantomData<Ctx>,
+}
+
+impl<T: Operations, Ctx: device::DeviceContext> Device<T, Ctx> {
+    fn as_raw(&self) -> *mut bindings::vfio_device {
+        self.vdev.get()
+    }
+
+    /// Returns the parent device (the PCI function for a PCI bus driver).
+    pub fn parent_device(&self) -> &device::Device {
+        // SAFETY: `vdev.dev` is the parent set at allocation; the device holds a reference to
+        // it for its whole lifetime.
+        unsafe { device::Device::from_raw((*self.as_raw()).dev) }
+    }
+
+    /// Returns the `struct device` of the VFIO device itself (`vfioN`).
+    pub fn as_device(&self) -> &device::Device {
+        // SAFETY: `vdev.device` is initialised by `_vfio_alloc_device()`.
+        unsafe { device::Device::from_raw(&raw mut (*self.as_raw()).device) }
+    }
+}
+
+impl<T: Operations> Device<T, Bound> {
+    /// Returns the parent device, which is bound to the driver while a callback runs.
+    pub fn parent(&self) -> &device::Device<Bound> {
+        // SAFETY: `Device<T, Bound>` only exists inside callbacks of a registered device, and a
+        // `Registration` is dropped (unregistering the device) before the parent is unbound.
+        unsafe { device::Device::from_raw((*self.as_raw()).dev) }
+    }
+
+    /// Returns the device as seen outside callbacks.
+    pub fn as_normal(&self) -> &Device<T> {
+        // SAFETY: `Ctx` is a zero-sized marker: both types have the same layout.
+        unsafe { &*core::ptr::from_ref(self).cast::<Device<T>>() }
+    }
+
+    /// Borrows the device of a callback.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the `vfio_device` of a registered `Device<T>` and stays valid for `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::vfio_device) -> &'a Self {
+        // SAFETY: `vdev` is at offset 0 (`#[repr(C)]`), so the cast is valid per the caller.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+}
+
+impl<T: Operations, Ctx: device::DeviceContext> Deref for Device<T, Ctx> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+// SAFETY: The C `struct vfio_device` is reference counted through its embedded `struct device`.
+unsafe impl<T: Operations> AlwaysRefCounted for Device<T> {
+    fn inc_ref(&self) {
+        // SAFETY: `self` is a live reference, so the count is non-zero.
+        unsafe { bindings::get_device(&raw mut (*self.as_raw()).device) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns a reference; the last put calls `VTable::release` and frees.
+        unsafe { bindings::put_device(&raw mut (*obj.as_ref().as_raw()).device) };
+    }
+}
+
+// SAFETY: `T: Send`, and the C part is reference counted and may be released on any thread.
+unsafe impl<T: Operations, Ctx: device::DeviceContext> Send for Device<T, Ctx> {}
+// SAFETY: `T: Sync`; the C part is only changed by the VFIO core under its own locks.
+unsafe impl<T: Operations, Ctx: device::DeviceContext> Sync for Device<T, Ctx> {}
+
+/// A VFIO device registered with the VFIO core, visible to user space as a group member and
+/// as `/dev/vfio/devices/vfioN`.
+///
+/// Dropping it unregisters the device, which waits until user space has closed it (asking it
+/// to through [`Operations::request`]). The lifetime ties it to the binding of the parent.
+pub struct Registration<'a, T: Operations> {
+    dev: ARef<Device<T>>,
+    _parent: PhantomData<&'a device::Device<Bound>>,
+}
+
+impl<'a, T: Operations> Registration<'a, T> {
+    /// Allocates a VFIO device for `parent` holding the data `init` makes, and registers it for
+    /// a physical device in an IOMMU group (`vfio_register_group_dev()`).
+    pub fn new_physical(parent: &'a device::Device<Bound>, init: impl PinInit<T, Error>) -> Result<Self> {
+        build_assert!(
+            align_of::<Device<T>>() <= bindings::ARCH_KMALLOC_MINALIGN as usize,
+            "the VFIO core's allocation is only kmalloc-aligned"
+        );
+        const { assert!(offset_of!(Device<T>, vdev) == 0) };
+
+        // SAFETY: `parent` is a valid device; the size covers `Device<T>` whose first member is
+        // the `struct vfio_device`; the operations table is static.
+        let raw = from_err_ptr(unsafe {
+            bindings::_vfio_alloc_device(
+                size_of::<Device<T>>(),
+                parent.as_raw(),
+                &VTable::<T>::VTABLE,
+            )
+        })?;
+        let this = raw.cast::<Device<T>>();
+        // SAFETY: `this` is the zeroed allocation just returned; it owns the initial reference,
+        // which `dev` takes over (its drop releases the device even if `init` fails, and the
+        // release callback only drops `data` once `data_init` is set).
+        let dev = unsafe { ARef::from_raw(NonNull::new_unchecked(this)) };
+        // SAFETY: `data` is uninitialised memory inside the allocation, not yet shared.
+        unsafe { pin_init::raw_try_init(&raw mut (*this).data, init)? };
+        // INVARIANT: `data` is now initialised.
+        // SAFETY: The device is not shared yet.
+        unsafe { (*this).data_init = true };
+
+        // SAFETY: `dev` is a fully initialised, not yet registered VFIO device.
+        to_result(unsafe { bindings::vfio_register_group_dev(dev.as_raw()) })?;
+        Ok(Self {
+            dev,
+            _parent: PhantomData,
+        })
+    }
+
+    /// Returns the registered device.
+    pub fn device(&self) -> &ARef<Device<T>> {
+        &self.dev
+    }
+}
+
+impl<T: Operations> Drop for Registration<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: The device was registered in `new_physical`; this waits for users to go away.
+        unsafe { bindings::vfio_unregister_group_dev(self.dev.as_raw()) };
+    }
+}
+
+/// The C operations table for `T`.
+struct VTable<T: Operations>(PhantomData<T>);
+
+impl<T: Operations> VTable<T> {
+    const VTABLE: bindings::vfio_device_ops = bindings::vfio_device_ops {
+        name: crate::str::as_char_ptr_in_const_context(T::NAME).cast_mut(),
+        init: None,
+        release: Some(Self::release),
+        bind_iommufd: Some(bindings::vfio_iommufd_physical_bind),
+        unbind_iommufd: Some(bindings::vfio_iommufd_physical_unbind),
+        attach_ioas: Some(bindings::vfio_iommufd_physical_attach_ioas),
+        detach_ioas: Some(bindings::vfio_iommufd_physical_detach_ioas),
+        pasid_attach_ioas: Some(bindings::vfio_iommufd_physical_pasid_attach_ioas),
+        pasid_detach_ioas: Some(bindings::vfio_iommufd_physical_pasid_detach_ioas),
+        open_device: if T::HAS_OPEN_DEVICE { Some(Self::open_device) } else { None },
+        close_device: if T::HAS_CLOSE_DEVICE { Some(Self::close_device) } else { None },
+        read: if T::HAS_READ { Some(Self::read) } else { None },
+        write: if T::HAS_WRITE { Some(Self::write) } else { None },
+        ioctl: if T::HAS_IOCTL { Some(Self::ioctl) } else { None },
+        get_region_info_caps: if T::HAS_REGION_INFO { Some(Self::region_info) } else { None },
+        mmap: None,
+        request: if T::HAS_REQUEST { Some(Self::request) } else { None },
+        match_: None,
+        match_token_uuid: None,
+        dma_unmap: None,
+        device_feature: None,
+    };
+
+    /// # Safety
+    ///
+    /// Called by the VFIO core once, when the last reference to a `Device<T>` is dropped.
+    unsafe extern "C" fn release(vdev: *mut bindings::vfio_device) {
+        let this = vdev.cast::<Device<T>>();
+        // SAFETY: The device is going away and nobody else can access it; `data` is only
+        // dropped if it was initialised. The core frees the memory after this returns.
+        unsafe {
+            if (*this).data_init {
+                core::ptr::drop_in_place(&raw mut (*this).data);
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `vdev` is a registered `Device<T>` (true of every callback below).
+    unsafe extern "C" fn open_device(vdev: *mut bindings::vfio_device) -> c_int {
+        // SAFETY: Per the function's safety requirement.
+        let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
+        match T::open_device(dev) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Self::open_device`].
+    unsafe extern "C" fn close_device(vdev: *mut bindings::vfio_device) {
+        // SAFETY: Per the function's safety requirement.
+        T::close_device(unsafe { Device::<T, Bound>::from_raw(vdev) });
+    }
+
+    /// Converts a file position into a region offset and the user buffer into a slice.
+    fn user_access(buf: usize, count: usize, ppos: *mut bindings::loff_t) -> Result<(UserSlice, u64)> {
+        // SAFETY: The VFIO core passes a valid position pointer.
+        let pos = unsafe { *ppos };
+        let pos = u64::try_from(pos).map_err(|_| EINVAL)?;
+        Ok((UserSlice::new(UserPtr::from_addr(buf), count), pos))
+    }
+
+    /// Advances the file position after a transfer of `done` bytes.
+    fn advance(ppos: *mut bindings::loff_t, done: usize) -> isize {
+        // CAST: `done` is at most `count`, which the VFS limits to `MAX_RW_COUNT`.
+        let done = done as isize;
+        // SAFETY: The VFIO core passes a valid position pointer.
+        unsafe { *ppos += done as bindings::loff_t };
+        done
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Self::open_device`]; `ppos` is valid.
+    unsafe extern "C" fn read(
+        vdev: *mut bindings::vfio_device,
+        buf: *mut c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> isize {
+        // SAFETY: Per the function's safety requirement.
+        let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
+        let result = Self::user_access(buf as usize, count, ppos)
+            .and_then(|(slice, pos)| T::read(dev, &mut slice.writer(), pos));
+        match result {
+            Ok(done) => Self::advance(ppos, done),
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Self::open_device`]; `ppos` is valid.
+    unsafe extern "C" fn write(
+        vdev: *mut bindings::vfio_device,
+        buf: *const c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> isize {
+        // SAFETY: Per the function's safety requirement.
+        let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
+        let result = Self::user_access(buf as usize, count, ppos)
+            .and_then(|(slice, pos)| T::write(dev, &mut slice.reader(), pos));
+        match result {
+            Ok(done) => Self::advance(ppos, done),
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Self::open_device`].
+    unsafe extern "C" fn ioctl(vdev: *mut bindings::vfio_device, cmd: c_uint, arg: c_ulong) -> c_long {
+        // SAFETY: Per the function's safety requirement.
+        let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
+        // CAST: `unsigned long` and `usize` have the same size in the kernel.
+        match T::ioctl(dev, cmd, arg as usize) {
+            Ok(ret) => ret as c_long,
+            // CAST: errno values are small negative numbers.
+            Err(e) => e.to_errno() as c_long,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Self::open_device`]; `info` and `caps` are valid.
+    unsafe extern "C" fn region_info(
+        vdev: *mut bindings::vfio_device,
+        info: *mut bindings::vfio_region_info,
+        caps: *mut bindings::vfio_info_cap,
+    ) -> c_int {
+        // SAFETY: Per the function's safety requirement.
+        let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
+        // SAFETY: The core passes its own, valid `info` and `caps`, not shared during the call.
+        let (info, caps) = unsafe { (&mut *info, &mut *caps) };
+        match T::region_info(dev, info.index, &mut InfoCaps(caps)) {
+            Ok(r) => {
+                info.offset = r.offset;
+                info.size = r.size;
+                info.flags = r.flags;
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Self::open_device`].
+    unsafe extern "C" fn request(vdev: *mut bindings::vfio_device, count: c_uint) {
+        // SAFETY: Per the function's safety requirement.
+        T::request(unsafe { Device::<T, Bound>::from_raw(vdev) }, count);
+    }
+}
+
+/// Answers `VFIO_DEVICE_GET_INFO` the way the VFIO bus drivers do: `argsz` must cover the
+/// fields up to `num_irqs`; as much of the structure as `argsz` allows is copied back.
+pub fn device_info(arg: usize, flags: u32, num_regions: u32, num_irqs: u32) -> Result<isize> {
+    let minsz = offset_of!(bindings::vfio_device_info, cap_offset);
+    let full = size_of::<bindings::vfio_device_info>();
+    // Like the C drivers, fault unless all of the minimal structure is readable.
+    let mut head = [0u8; 16];
+    UserSlice::new(UserPtr::from_addr(arg), minsz)
+        .reader()
+        .read_slice(&mut head[..minsz])?;
+    let argsz = u32::from_ne_bytes([head[0], head[1], head[2], head[3]]);
+    if (argsz as usize) < minsz {
+        return Err(EINVAL);
+    }
+    let len = full.min(argsz as usize);
+    let info = bindings::vfio_device_info {
+        argsz,
+        flags,
+        num_regions,
+        num_irqs,
+        cap_offset: 0,
+        pad: 0,
+    };
+    // SAFETY: `vfio_device_info` is plain data without padding (six `u32`s).
+    let bytes = unsafe { core::slice::from_raw_parts(core::ptr::from_ref(&info).cast::<u8>(), full) };
+    UserSlice::new(UserPtr::from_addr(arg), len)
+        .writer()
+        .write_slice(&bytes[..len])?;
+    Ok(0)
+}

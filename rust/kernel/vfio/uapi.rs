@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Constants of the VFIO user API that bus drivers use.
+//!
+//! C header: [`include/uapi/linux/vfio.h`](srctree/include/uapi/linux/vfio.h)
+
+use crate::{
+    bindings,
+    ioctl::_IO, //
+};
+
+const VFIO_TYPE: u32 = b';' as u32;
+const VFIO_BASE: u32 = 100;
+
+/// `VFIO_DEVICE_GET_INFO`.
+pub const VFIO_DEVICE_GET_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 7);
+/// `VFIO_DEVICE_GET_REGION_INFO` (answered by the core through [`super::Operations::region_info`]).
+pub const VFIO_DEVICE_GET_REGION_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 8);
+/// `VFIO_DEVICE_GET_IRQ_INFO`.
+pub const VFIO_DEVICE_GET_IRQ_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 9);
+/// `VFIO_DEVICE_SET_IRQS`.
+pub const VFIO_DEVICE_SET_IRQS: u32 = _IO(VFIO_TYPE, VFIO_BASE + 10);
+/// `VFIO_DEVICE_RESET`.
+pub const VFIO_DEVICE_RESET: u32 = _IO(VFIO_TYPE, VFIO_BASE + 11);
+
+/// `vfio_device_info.flags`: the device is a PCI device.
+pub const VFIO_DEVICE_FLAGS_PCI: u32 = bindings::VFIO_DEVICE_FLAGS_PCI;
+/// `vfio_device_info.flags`: the device supports `VFIO_DEVICE_RESET`.
+pub const VFIO_DEVICE_FLAGS_RESET: u32 = bindings::VFIO_DEVICE_FLAGS_RESET;
+
+/// `vfio_region_info.flags`: the region can be read.
+pub const VFIO_REGION_INFO_FLAG_READ: u32 = bindings::VFIO_REGION_INFO_FLAG_READ;
+/// `vfio_region_info.flags`: the region can be written.
+pub const VFIO_REGION_INFO_FLAG_WRITE: u32 = bindings::VFIO_REGION_INFO_FLAG_WRITE;
+/// `vfio_region_info.flags`: the region can be mmapped.
+pub const VFIO_REGION_INFO_FLAG_MMAP: u32 = bindings::VFIO_REGION_INFO_FLAG_MMAP;
+/// Region capability: the MSI-X table in this BAR may be mmapped.
+pub const VFIO_REGION_INFO_CAP_MSIX_MAPPABLE: u16 = bindings::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE as u16;
+
+/// Index of BAR 0's region; BARs 1-5 follow.
+pub const VFIO_PCI_BAR0_REGION_INDEX: u32 = bindings::VFIO_PCI_BAR0_REGION_INDEX;
+/// Index of BAR 5's region.
+pub const VFIO_PCI_BAR5_REGION_INDEX: u32 = bindings::VFIO_PCI_BAR5_REGION_INDEX;
+/// Index of the expansion ROM region.
+pub const VFIO_PCI_ROM_REGION_INDEX: u32 = bindings::VFIO_PCI_ROM_REGION_INDEX;
+/// Index of the configuration space region.
+pub const VFIO_PCI_CONFIG_REGION_INDEX: u32 = bindings::VFIO_PCI_CONFIG_REGION_INDEX;
+/// Index of the legacy VGA region.
+pub const VFIO_PCI_VGA_REGION_INDEX: u32 = bindings::VFIO_PCI_VGA_REGION_INDEX;
+/// Number of fixed PCI regions.
+pub const VFIO_PCI_NUM_REGIONS: u32 = bindings::VFIO_PCI_NUM_REGIONS;
+/// Number of PCI interrupt indices (INTx, MSI, MSI-X, ERR, REQ).
+pub const VFIO_PCI_NUM_IRQS: u32 = bindings::VFIO_PCI_NUM_IRQS;

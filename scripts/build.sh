@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build bzImage and modules (LLVM=-19) with the project's config fragment,
+# then install the modules and the UAPI headers into the cache.
+. "$(dirname "$0")/lib.sh"
+
+"$TOP/scripts/tree.sh"
+RUST_LIB_SRC=$(cat "$CACHE/rust-lib-src")
+export RUST_LIB_SRC
+JOBS=${JOBS:-$(nproc)}
+MAKE=(make -s -C "$TREE" LLVM=$LLVM_SUFFIX -j"$JOBS")
+start=$(date +%s)
+
+frag="$TOP/scripts/config/rvfio.config"
+fhash=$( (cat "$frag"; cat "$TREE/.rvfio-patches") | sha256sum | cut -c1-16)
+if [ "$(cat "$TREE/.rvfio-config" 2>/dev/null)" != "$fhash" ] || [ ! -f "$TREE/.config" ]; then
+	log "configuring: tinyconfig + kvm_guest.config + $(basename "$frag")"
+	"${MAKE[@]}" rustavailable >/dev/null || die "Rust toolchain not usable (make rustavailable)"
+	"${MAKE[@]}" tinyconfig >/dev/null
+	(cd "$TREE" && KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -m -Q \
+		.config kernel/configs/kvm_guest.config "$frag" >/dev/null)
+	"${MAKE[@]}" olddefconfig >/dev/null
+	bad=0
+	while read -r line; do
+		case $line in
+		CONFIG_*=*)
+			grep -qx "$line" "$TREE/.config" || { log "config: wanted $line, got: $(grep "^${line%%=*}=" "$TREE/.config" || echo unset)"; bad=1; } ;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }; sym=${sym%% *}
+			! grep -q "^$sym=" "$TREE/.config" || { log "config: wanted $sym unset"; bad=1; } ;;
+		esac
+	done <"$frag"
+	[ $bad = 0 ] || die "the config fragment did not take"
+	echo "$fhash" >"$TREE/.rvfio-config"
+fi
+
+log "building bzImage and modules (-j$JOBS)"
+"${MAKE[@]}" bzImage modules
+kv=$("${MAKE[@]}" kernelrelease)
+rm -rf "$CACHE/modules.new"
+"${MAKE[@]}" INSTALL_MOD_PATH="$CACHE/modules.new" modules_install >/dev/null
+rm -rf "$CACHE/modules" && mv "$CACHE/modules.new" "$CACHE/modules"
+"${MAKE[@]}" headers_install >/dev/null
+log "building the VFIO selftests"
+make -s -C "$TREE/tools/testing/selftests/vfio" >/dev/null
+make -s -C "$TREE/tools/testing/selftests/vfio/rvfio" >/dev/null
+echo "$kv" >"$CACHE/kernelrelease"
+log "built $kv in $(($(date +%s) - start)) s"

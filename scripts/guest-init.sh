@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# PID 1 of the test guest: set up a minimal system on the read-only 9p root, run the command
+# the host wrote into the run directory, record its status and the kernel log, power off.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmp /dev/shm
+mount -t tmpfs tmp /tmp
+mount -t tmpfs run /run
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tmpfs tmp /var/tmp 2>/dev/null
+
+run=$(sed -n 's/.*rvfio\.run=\([^ ]*\).*/\1/p' /proc/cmdline)
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 rvfio_out "$run"
+. "$run/env.sh"
+export RVFIO_OUT RVFIO_TOP RVFIO_CACHE RVFIO_MODULES RVFIO_KVER PATH HOME=/tmp
+
+# The modules built with this kernel: the read-only root may have no /lib/modules, so
+# modprobe (ours and the kernel's request_module) gets the cache as its base directory.
+mkdir -p /tmp/bin
+for tool in modprobe modinfo; do
+	base=-d
+	[ $tool = modinfo ] && base=-b
+	printf '#!/bin/sh\nexec /sbin/%s %s "%s" "$@"\n' $tool $base "$RVFIO_CACHE/modules" >/tmp/bin/$tool
+	chmod +x /tmp/bin/$tool
+done
+export PATH=/tmp/bin:$PATH
+echo /tmp/bin/modprobe >/proc/sys/kernel/modprobe
+hostname rvfio-vm
+
+echo "rvfio-vm: running: $(tail -n 1 "$run/cmd.sh")"
+bash "$run/cmd.sh" </dev/null 2>&1 | tee "$run/output.log"
+status=${PIPESTATUS[0]}
+dmesg >"$run/dmesg.txt"
+echo "$status" >"$run/status"
+sync
+umount "$run" 2>/dev/null
+echo "rvfio-vm: exit status $status"
+echo o >/proc/sysrq-trigger
+sleep 10

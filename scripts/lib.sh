@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the rvfio-pci build tooling; sourced, not run.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Everything large lives outside the repo, in the cache.
+CACHE=${RVFIO_CACHE:-$HOME/.cache/rvfio}
+# Pinned kernel source; fetch falls back to the newest 7.3.x it can find.
+KVER_PIN=${RVFIO_KVER:-7.3.4}
+SRC=$CACHE/linux-src            # pristine unpacked tree
+TREE=$CACHE/linux               # pristine + patches + project files
+APT=$CACHE/apt
+TOOLS=$CACHE/tools
+LLVM_SUFFIX=-19
+export PATH=$HOME/.cargo/bin:$TOOLS/bin:$PATH
+
+log() { printf '[rvfio %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# apt-get with a private sources list and lists directory, so the machine's
+# own apt configuration is never touched. The mirror URI is read from the
+# machine's configuration.
+apt_mirror() {
+	local uri=""
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+		uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' \
+			/etc/apt/sources.list.d/debian.sources)
+	fi
+	if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+		uri=$(awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}' \
+			/etc/apt/sources.list)
+	fi
+	[ -n "$uri" ] || die "cannot find a Debian mirror in the apt configuration"
+	echo "$uri"
+}
+
+# Two private lists: "install" holds bookworm (+ backports, for QEMU 10),
+# "download" holds trixie-backports, from which only architecture-independent
+# packages (kernel source, rust-src) are downloaded, never installed.
+apt_private() {
+	local which=$1 tool=apt-get
+	shift
+	if [ "$1" = policy ]; then tool=apt-cache; fi
+	$tool -q -o Dir::Etc::SourceList="$APT/$which/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::State::Lists="$APT/$which/lists" \
+		-o Dir::Cache::archives="$APT/$which/archives" \
+		-o APT::Sandbox::User=root "$@"
+}
+
+apt_private_update() {
+	local uri key=/usr/share/keyrings/debian-archive-keyring.gpg which suites
+	uri=$(apt_mirror)
+	for which in install download; do
+		case $which in
+		install) suites="bookworm bookworm-updates bookworm-backports" ;;
+		download) suites="trixie-backports" ;;
+		esac
+		mkdir -p "$APT/$which/lists/partial" "$APT/$which/archives/partial"
+		for s in $suites; do
+			echo "deb [signed-by=$key] $uri $s main"
+		done >"$APT/$which/sources.list.new"
+		if ! cmp -s "$APT/$which/sources.list.new" "$APT/$which/sources.list" ||
+			[ -z "$(find "$APT/$which/lists" -maxdepth 1 -name '*Packages*' -mmin -720 2>/dev/null)" ]; then
+			mv "$APT/$which/sources.list.new" "$APT/$which/sources.list"
+			log "apt: updating the private '$which' package lists"
+			apt_private "$which" update >/dev/null
+		else
+			rm -f "$APT/$which/sources.list.new"
+		fi
+	done
+}
+
+# The kernel version the cache holds (set by fetch).
+kver() { cat "$CACHE/kver" 2>/dev/null || die "no kernel source: run 'make fetch'"; }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the built kernel under QEMU (TCG) with the host's root filesystem shared read-only over
+# 9p, an emulated IOMMU and the test devices, run one command in the guest, and return its exit
+# status. Usage: vm.sh [--timeout S] [--cpus N] [--keep] -- COMMAND...
+#
+# The command runs as root in the caller's working directory. $RVFIO_OUT in the guest is a
+# directory shared read-write with the host; the run directory keeps console.log, dmesg.txt,
+# output.log and status. The run fails on a kernel warning, BUG, Oops or lockdep report even
+# when the command succeeds.
+. "$(dirname "$0")/lib.sh"
+
+timeout=${VM_TIMEOUT:-900}
+cpus=${VM_CPUS:-1}
+mem=${VM_MEM:-2G}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--timeout) timeout=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
+	--) shift; break ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || die "usage: vm.sh [--timeout S] [--cpus N] -- COMMAND..."
+
+kv=$(cat "$CACHE/kernelrelease" 2>/dev/null) || die "no built kernel: run 'make build'"
+kernel=$TREE/arch/x86/boot/bzImage
+[ -f "$kernel" ] || die "no bzImage: run 'make build'"
+
+mkdir -p "$CACHE/vm"
+run=$(mktemp -d "$CACHE/vm/run.XXXXXX")
+ln -sfn "$run" "$CACHE/vm/last"
+# The guest's scratch disk for the NVMe controller.
+[ -f "$CACHE/vm/nvme.img" ] || truncate -s 64M "$CACHE/vm/nvme.img"
+
+{
+	echo "cd $(printf '%q' "$PWD")"
+	printf '%q ' "$@"
+	echo
+} >"$run/cmd.sh"
+cat >"$run/env.sh" <<ENV
+RVFIO_OUT=$run
+RVFIO_TOP=$TOP
+RVFIO_CACHE=$CACHE
+RVFIO_MODULES=$CACHE/modules/lib/modules/$kv
+RVFIO_KVER=$kv
+PATH=$PATH
+ENV
+
+accel=(-accel tcg)
+[ "$cpus" -gt 1 ] && accel=(-accel tcg,thread=single)
+
+qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split "${accel[@]}" -smp "$cpus" -m "$mem"
+	-nodefaults -display none -no-reboot -serial stdio -monitor none
+	-qmp "unix:$run/qmp.sock,server=on,wait=off"
+	-kernel "$kernel"
+	-append "rootfstype=9p root=rvfio_root rootflags=trans=virtio,version=9p2000.L,msize=262144 ro console=ttyS0 loglevel=5 intel_iommu=on init=$TOP/scripts/guest-init.sh rvfio.run=$run panic=-1"
+	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
+	-device virtio-9p-pci,fsdev=root,mount_tag=rvfio_root
+	-fsdev "local,id=out,path=$run,security_model=none"
+	-device virtio-9p-pci,fsdev=out,mount_tag=rvfio_out
+	-device intel-iommu,intremap=on,caching-mode=on
+	-device edu
+	-drive "file=$CACHE/vm/nvme.img,if=none,id=nvm,format=raw"
+	-device nvme,serial=rvfio0,drive=nvm
+	-device e1000e -device igb
+	-device virtio-net-pci,disable-legacy=on
+	${VM_QEMU_EXTRA:-})
+
+log "booting $kv (TCG, $cpus vCPU, timeout ${timeout}s); run dir $run"
+set +e
+timeout --foreground -k 10 "$timeout" "${qemu[@]}" </dev/null 2>"$run/qemu.err" | tee "$run/console.log"
+qrc=${PIPESTATUS[0]}
+set -e
+[ "$qrc" = 124 ] && log "timeout after ${timeout}s"
+[ -s "$run/qemu.err" ] && grep -v 'no peer' "$run/qemu.err" >&2 || true
+
+status=$(cat "$run/status" 2>/dev/null || echo "")
+if [ -z "$status" ]; then
+	log "the guest did not report a status (crash, panic or timeout; qemu exit $qrc)"
+	status=125
+fi
+# Kernel problems fail the run whatever the command said.
+pattern='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|KFENCE:|UBSAN:|sleeping function called from invalid context|Call Trace:'
+if grep -Eq "$pattern" "$run/dmesg.txt" "$run/console.log" 2>/dev/null; then
+	log "kernel reported a problem:"
+	grep -Eh -A3 "$pattern" "$run/dmesg.txt" "$run/console.log" 2>/dev/null | head -40 >&2
+	[ "$status" = 0 ] && status=126
+fi
+log "guest command exit status: $status"
+exit "$status"

@@ -1,0 +1,133 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Run the VFIO PCI user-API tests on every emulated test device under each
+# driver (vfio-pci, the C reference, and rvfio-pci), then compare what the
+# two drivers report for the same device. Run as root inside the test VM.
+#
+# Usage: run.sh [-d "DRIVERS"] [-s "DEVICES"] [-o OUTDIR]
+# Prints one line per check and closes with "N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+drivers="vfio-pci rvfio-pci"
+devices="edu nvme e1000e igb virtio-net"
+out=${RVFIO_OUT:-/tmp}/uapi
+while getopts "d:s:o:" opt; do
+	case $opt in
+	d) drivers=$OPTARG ;;
+	s) devices=$OPTARG ;;
+	o) out=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+modes="vfio_type1_iommu vfio_type1v2_iommu iommufd_compat_type1 iommufd_compat_type1v2 iommufd"
+mkdir -p "$out"
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# vendor:device of each test device, as QEMU emulates it.
+dev_id() {
+	case $1 in
+	edu) echo 0x1234:0x11e8 ;;
+	nvme) echo 0x1b36:0x0010 ;;
+	e1000e) echo 0x8086:0x10d3 ;;
+	igb) echo 0x8086:0x10c9 ;;
+	virtio-net) echo 0x1af4:0x1041 ;;
+	*) return 1 ;;
+	esac
+}
+
+find_bdf() {
+	local d id
+	id=$(dev_id "$1") || return 1
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$d/vendor"):$(cat "$d/device")" = "$id" ]; then
+			basename "$d"
+			return 0
+		fi
+	done
+	return 1
+}
+
+current_driver() {
+	local l
+	l=$(readlink "/sys/bus/pci/devices/$1/driver") && basename "$l"
+}
+
+unbind() {
+	if [ -e "/sys/bus/pci/devices/$1/driver" ]; then
+		echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
+	fi
+	echo >"/sys/bus/pci/devices/$1/driver_override"
+}
+
+bind() {
+	unbind "$1"
+	echo "$2" >"/sys/bus/pci/devices/$1/driver_override"
+	echo "$1" >/sys/bus/pci/drivers_probe
+	[ "$(current_driver "$1")" = "$2" ]
+}
+
+modprobe vfio-pci || fail "modprobe vfio-pci"
+modprobe rvfio_pci || fail "modprobe rvfio_pci"
+
+for name in $devices; do
+	if ! bdf=$(find_bdf "$name"); then
+		fail "$name: device not found"
+		continue
+	fi
+	for drv in $drivers; do
+		if ! bind "$bdf" "$drv"; then
+			fail "$name $bdf: bind to $drv"
+			continue
+		fi
+		log="$out/$name.$drv.test.log"
+		"$here/rvfio_uapi_test" "$bdf" >"$log" 2>&1
+		rc=$?
+		totals=$(grep -E '^# Totals:' "$log")
+		p=$(echo "$totals" | sed -n 's/^# Totals: pass:\([0-9]*\) fail:.*/\1/p')
+		f=$(echo "$totals" | sed -n 's/^# Totals: pass:[0-9]* fail:\([0-9]*\) .*/\1/p')
+		if [ "$rc" = 0 ] && [ -n "$p" ] && [ "$p" -gt 0 ] && [ "${f:-1}" = 0 ]; then
+			pass "$name $drv: rvfio_uapi_test ($p cases)"
+		else
+			fail "$name $drv: rvfio_uapi_test exit $rc, $totals (see $log)"
+			grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed))' "$log" | head -10
+		fi
+		for mode in $modes; do
+			if "$here/rvfio_uapi_dump" "$mode" "$bdf" >"$out/$name.$drv.$mode.dump" 2>&1; then
+				pass "$name $drv $mode: open, dump, close"
+			else
+				fail "$name $drv $mode: rvfio_uapi_dump (see $out/$name.$drv.$mode.dump)"
+			fi
+		done
+		# The same device reports the same through every access path.
+		for mode in $modes; do
+			if ! cmp -s "$out/$name.$drv.iommufd.dump" "$out/$name.$drv.$mode.dump"; then
+				fail "$name $drv: $mode dump differs from iommufd"
+				diff "$out/$name.$drv.iommufd.dump" "$out/$name.$drv.$mode.dump" | head -10
+				continue 2
+			fi
+		done
+		pass "$name $drv: all access paths report the same"
+		unbind "$bdf"
+	done
+	# Differential: rvfio-pci reports exactly what vfio-pci reports.
+	set -- $drivers
+	if [ $# -ge 2 ]; then
+		for mode in $modes; do
+			a="$out/$name.$1.$mode.dump"
+			b="$out/$name.$2.$mode.dump"
+			if diff -u "$a" "$b" >"$out/$name.$mode.diff"; then
+				pass "$name $mode: $2 matches $1"
+			else
+				fail "$name $mode: $2 differs from $1"
+				head -20 "$out/$name.$mode.diff"
+			fi
+		done
+	fi
+done
+
+echo "uapi: $passed passed, $failed failed"
+[ "$failed" = 0 ]

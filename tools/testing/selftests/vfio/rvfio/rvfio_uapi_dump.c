@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Print what a VFIO PCI device file reports, in a canonical text form, so
+ * that the output under two drivers (vfio-pci and rvfio-pci) can be diffed:
+ * device info, every region's info and capability chain, the standard
+ * configuration header, and the errno of each malformed request.
+ *
+ * Usage: rvfio_uapi_dump IOMMU_MODE SEGMENT:BUS:DEVICE.FUNCTION
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvfio.h>
+
+#include "rvfio_open.h"
+
+static void dump_region(int fd, __u32 index)
+{
+	unsigned char buf[512];
+	struct vfio_region_info *info = (void *)buf;
+	int ret;
+	__u32 i;
+
+	memset(buf, 0, sizeof(buf));
+	info->argsz = sizeof(buf);
+	info->index = index;
+	ret = rvfio_ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info);
+	printf("region %u: ret=%d", index, ret);
+	if (!ret) {
+		printf(" argsz=%u flags=0x%x cap_offset=%u size=0x%llx offset=0x%llx",
+		       info->argsz, info->flags, info->cap_offset,
+		       (unsigned long long)info->size,
+		       (unsigned long long)info->offset);
+		if (info->cap_offset && info->argsz <= sizeof(buf)) {
+			printf(" caps=");
+			for (i = info->cap_offset; i < info->argsz; i++)
+				printf("%02x", buf[i]);
+		}
+	}
+	printf("\n");
+}
+
+int main(int argc, char *argv[])
+{
+	unsigned long long cfg = RVFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX);
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_pci_device *device;
+	struct iommu *iommu;
+	unsigned char hdr[64];
+	char small[8];
+	__u32 i;
+	int ret;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s IOMMU_MODE BDF\n", argv[0]);
+		return 2;
+	}
+	iommu = iommu_init(argv[1]);
+	device = rvfio_open(argv[2], iommu);
+
+	ret = rvfio_ioctl(device->fd, VFIO_DEVICE_GET_INFO, &info);
+	printf("device_info: ret=%d argsz=%u flags=0x%x num_regions=%u num_irqs=%u cap_offset=%u\n",
+	       ret, info.argsz, info.flags, info.num_regions, info.num_irqs,
+	       info.cap_offset);
+	for (i = 0; i < info.num_regions + 2; i++)
+		dump_region(device->fd, i);
+
+	ret = rvfio_pread(device->fd, hdr, sizeof(hdr), cfg);
+	printf("config header: ret=%d", ret);
+	for (i = 0; ret == sizeof(hdr) && i < sizeof(hdr); i++)
+		printf("%s%02x", i % 16 ? " " : "\n  ", hdr[i]);
+	printf("\n");
+
+	info.argsz = offsetofend(struct vfio_device_info, num_irqs) - 1;
+	printf("errno device_info_short=%d\n",
+	       rvfio_ioctl(device->fd, VFIO_DEVICE_GET_INFO, &info));
+	printf("errno device_info_null=%d\n",
+	       rvfio_ioctl(device->fd, VFIO_DEVICE_GET_INFO, NULL));
+	{
+		struct vfio_region_info r = {
+			.argsz = offsetofend(struct vfio_region_info, offset) - 1,
+		};
+
+		printf("errno region_info_short=%d\n",
+		       rvfio_ioctl(device->fd, VFIO_DEVICE_GET_REGION_INFO, &r));
+		r.argsz = sizeof(r);
+		r.index = 1000;
+		printf("errno region_info_index_1000=%d\n",
+		       rvfio_ioctl(device->fd, VFIO_DEVICE_GET_REGION_INFO, &r));
+	}
+	printf("errno unknown_ioctl=%d\n",
+	       rvfio_ioctl(device->fd, _IO(VFIO_TYPE, VFIO_BASE + 60), NULL));
+	printf("errno config_read_past_end=%ld\n",
+	       rvfio_pread(device->fd, small, 4, cfg + 4096));
+	printf("errno read_region_1000=%ld\n",
+	       rvfio_pread(device->fd, small, 4, RVFIO_REGION_OFFSET(1000)));
+
+	rvfio_close(device);
+	iommu_cleanup(iommu);
+	return 0;
+}

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The VFIO PCI device file as user space sees it: device and region info,
+ * configuration space reads, rejection of malformed requests, and a DMA
+ * mapping through the device's IOMMU attachment. Every assertion holds for
+ * any correct VFIO PCI bus driver, so the test runs unchanged against
+ * vfio-pci and rvfio-pci, in every IOMMU mode of the selftest library.
+ *
+ * Usage: rvfio_uapi_test [harness options] SEGMENT:BUS:DEVICE.FUNCTION
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <linux/limits.h>
+#include <linux/pci_regs.h>
+#include <linux/sizes.h>
+#include <linux/vfio.h>
+
+#include <libvfio.h>
+
+#include "kselftest_harness.h"
+#include "rvfio_open.h"
+
+static const char *device_bdf;
+
+FIXTURE(rvfio_uapi) {
+	struct iommu *iommu;
+	struct vfio_pci_device *device;
+};
+
+FIXTURE_VARIANT(rvfio_uapi) {
+	const char *iommu_mode;
+};
+
+#define FIXTURE_VARIANT_ADD_IOMMU_MODE(_iommu_mode)			\
+FIXTURE_VARIANT_ADD(rvfio_uapi, _iommu_mode) {				\
+	.iommu_mode = #_iommu_mode,					\
+}
+
+FIXTURE_VARIANT_ADD_ALL_IOMMU_MODES();
+
+#undef FIXTURE_VARIANT_ADD_IOMMU_MODE
+
+FIXTURE_SETUP(rvfio_uapi)
+{
+	self->iommu = iommu_init(variant->iommu_mode);
+	self->device = rvfio_open(device_bdf, self->iommu);
+}
+
+FIXTURE_TEARDOWN(rvfio_uapi)
+{
+	rvfio_close(self->device);
+	iommu_cleanup(self->iommu);
+}
+
+static int sysfs_open(const char *file)
+{
+	char path[PATH_MAX];
+
+	snprintf_assert(path, sizeof(path), "/sys/bus/pci/devices/%s/%s",
+			device_bdf, file);
+	return open(path, O_RDONLY);
+}
+
+/* Size of BAR @bar as the PCI core sees it (0 when unimplemented). */
+static unsigned long long sysfs_bar_size(int bar)
+{
+	unsigned long long start, end, flags;
+	char line[128];
+	FILE *f;
+	int i, n;
+
+	f = fdopen(sysfs_open("resource"), "r");
+	VFIO_ASSERT_NOT_NULL(f);
+	for (i = 0; i <= bar; i++)
+		VFIO_ASSERT_NOT_NULL(fgets(line, sizeof(line), f));
+	n = sscanf(line, "%llx %llx %llx", &start, &end, &flags);
+	VFIO_ASSERT_EQ(n, 3);
+	fclose(f);
+	return (start || end) ? end - start + 1 : 0;
+}
+
+static int region_info(int fd, struct vfio_region_info *info, __u32 index)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return rvfio_ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info);
+}
+
+TEST_F(rvfio_uapi, device_info)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+
+	ASSERT_EQ(0, rvfio_ioctl(self->device->fd, VFIO_DEVICE_GET_INFO, &info));
+	ASSERT_EQ(sizeof(info), info.argsz);
+	ASSERT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
+	ASSERT_GE(info.num_regions, VFIO_PCI_NUM_REGIONS);
+	ASSERT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
+}
+
+TEST_F(rvfio_uapi, device_info_argsz)
+{
+	size_t minsz = offsetofend(struct vfio_device_info, num_irqs);
+	struct vfio_device_info info;
+
+	/* Shorter than the mandatory fields. */
+	memset(&info, 0, sizeof(info));
+	info.argsz = minsz - 1;
+	ASSERT_EQ(-EINVAL, rvfio_ioctl(self->device->fd, VFIO_DEVICE_GET_INFO, &info));
+
+	/* Exactly the mandatory fields: nothing past them is written. */
+	memset(&info, 0, sizeof(info));
+	info.argsz = minsz;
+	info.cap_offset = 0xdeadbeef;
+	ASSERT_EQ(0, rvfio_ioctl(self->device->fd, VFIO_DEVICE_GET_INFO, &info));
+	ASSERT_EQ(0xdeadbeef, info.cap_offset);
+	ASSERT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
+
+	ASSERT_EQ(-EFAULT, rvfio_ioctl(self->device->fd, VFIO_DEVICE_GET_INFO, NULL));
+}
+
+TEST_F(rvfio_uapi, region_info_config)
+{
+	struct vfio_region_info info;
+	struct stat st;
+	int fd;
+
+	fd = sysfs_open("config");
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fstat(fd, &st));
+	close(fd);
+
+	ASSERT_EQ(0, region_info(self->device->fd, &info, VFIO_PCI_CONFIG_REGION_INDEX));
+	ASSERT_EQ(st.st_size, info.size);
+	ASSERT_EQ(RVFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX), info.offset);
+	ASSERT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE, info.flags);
+}
+
+TEST_F(rvfio_uapi, region_info_bars)
+{
+	struct vfio_region_info info;
+	int i;
+
+	for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; i++) {
+		unsigned long long size = sysfs_bar_size(i);
+
+		ASSERT_EQ(0, region_info(self->device->fd, &info, i));
+		ASSERT_EQ(RVFIO_REGION_OFFSET(i), info.offset);
+		ASSERT_EQ(size, info.size);
+		if (size) {
+			ASSERT_TRUE(info.flags & VFIO_REGION_INFO_FLAG_READ);
+			ASSERT_TRUE(info.flags & VFIO_REGION_INFO_FLAG_WRITE);
+		} else {
+			ASSERT_EQ(0, info.flags);
+		}
+		printf("BAR%d: size 0x%llx flags 0x%x\n", i, size, info.flags);
+	}
+}
+
+TEST_F(rvfio_uapi, region_info_bad)
+{
+	struct vfio_region_info info = {
+		.argsz = offsetofend(struct vfio_region_info, offset) - 1,
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+
+	ASSERT_EQ(-EINVAL, rvfio_ioctl(self->device->fd, VFIO_DEVICE_GET_REGION_INFO, &info));
+	ASSERT_EQ(-EINVAL, region_info(self->device->fd, &info, 1000));
+	ASSERT_EQ(-EFAULT, rvfio_ioctl(self->device->fd, VFIO_DEVICE_GET_REGION_INFO, NULL));
+}
+
+TEST_F(rvfio_uapi, config_read)
+{
+	unsigned long long base = RVFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX);
+	unsigned char hw[64], dev[64], b;
+	int fd, off;
+	__u16 w;
+	__u32 l;
+
+	fd = sysfs_open("config");
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(64, pread(fd, hw, 64, 0));
+	close(fd);
+
+	ASSERT_EQ(64, rvfio_pread(self->device->fd, dev, 64, base));
+	/* Identity registers are never virtualized for a physical function. */
+	ASSERT_EQ(0, memcmp(hw + PCI_VENDOR_ID, dev + PCI_VENDOR_ID, 4));
+	ASSERT_EQ(0, memcmp(hw + PCI_REVISION_ID, dev + PCI_REVISION_ID, 4));
+	ASSERT_EQ(hw[PCI_HEADER_TYPE] & 0x7f, dev[PCI_HEADER_TYPE] & 0x7f);
+	ASSERT_EQ(0, memcmp(hw + PCI_SUBSYSTEM_VENDOR_ID, dev + PCI_SUBSYSTEM_VENDOR_ID, 4));
+
+	/* Byte, word and dword reads see the same bytes. */
+	for (off = 0; off < 64; off += 4) {
+		ASSERT_EQ(4, rvfio_pread(self->device->fd, &l, 4, base + off));
+		ASSERT_EQ(2, rvfio_pread(self->device->fd, &w, 2, base + off + 2));
+		ASSERT_EQ(1, rvfio_pread(self->device->fd, &b, 1, base + off + 1));
+		if (off == PCI_COMMAND || off == PCI_STATUS)
+			continue; /* status bits may change between reads */
+		ASSERT_EQ(l >> 16, w);
+		ASSERT_EQ((l >> 8) & 0xff, b);
+	}
+}
+
+TEST_F(rvfio_uapi, config_read_bounds)
+{
+	unsigned long long base = RVFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX);
+	struct vfio_region_info info;
+	char buf[8];
+
+	ASSERT_EQ(0, region_info(self->device->fd, &info, VFIO_PCI_CONFIG_REGION_INDEX));
+	ASSERT_EQ(0, rvfio_pread(self->device->fd, buf, 0, base));
+	ASSERT_EQ(4, rvfio_pread(self->device->fd, buf, 4, base + info.size - 4));
+	ASSERT_EQ(-EFAULT, rvfio_pread(self->device->fd, buf, 4, base + info.size));
+	ASSERT_EQ(-EFAULT, rvfio_pread(self->device->fd, buf, 8, base + info.size - 4));
+	ASSERT_EQ(-EINVAL, rvfio_pread(self->device->fd, buf, 4, RVFIO_REGION_OFFSET(1000)));
+}
+
+TEST_F(rvfio_uapi, unknown_ioctl)
+{
+	ASSERT_EQ(-ENOTTY, rvfio_ioctl(self->device->fd, _IO(VFIO_TYPE, VFIO_BASE + 60), NULL));
+}
+
+TEST_F(rvfio_uapi, dma_map)
+{
+	struct dma_region region = {
+		.size = SZ_64K,
+		.iova = 1ULL << 32,
+	};
+
+	region.vaddr = mmap(NULL, region.size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, region.vaddr);
+
+	/* The mapping goes into the IOMMU domain the device is attached to. */
+	ASSERT_EQ(0, __iommu_map(self->iommu, &region));
+	ASSERT_EQ(region.iova, iommu_hva2iova(self->iommu, region.vaddr));
+	ASSERT_EQ(0, __iommu_unmap(self->iommu, &region, NULL));
+	ASSERT_EQ(0, munmap(region.vaddr, region.size));
+}
+
+int main(int argc, char *argv[])
+{
+	device_bdf = vfio_selftests_get_bdf(&argc, argv);
+	return test_harness_run(argc, argv);
+}
