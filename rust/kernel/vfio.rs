@@ -10,6 +10,7 @@
 
 use crate::{
     bindings,
+    mm::virt::VmaNew,
     device::{
         self,
         Bound,
@@ -83,6 +84,11 @@ pub trait Operations: Sized + Send + Sync + 'static {
     ///
     /// The core has validated `argsz` and copies the result and the capabilities to user space.
     fn region_info(_dev: &Device<Self, Bound>, _index: u32, _caps: &mut InfoCaps<'_>) -> Result<RegionInfo> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `mmap(2)` of the device file; the page offset of `vma` encodes the region and offset.
+    fn mmap(_dev: &Device<Self, Bound>, _vma: &VmaNew) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -293,7 +299,7 @@ impl<T: Operations> VTable<T> {
         write: if T::HAS_WRITE { Some(Self::write) } else { None },
         ioctl: if T::HAS_IOCTL { Some(Self::ioctl) } else { None },
         get_region_info_caps: if T::HAS_REGION_INFO { Some(Self::region_info) } else { None },
-        mmap: None,
+        mmap: if T::HAS_MMAP { Some(Self::mmap) } else { None },
         request: if T::HAS_REQUEST { Some(Self::request) } else { None },
         match_: None,
         match_token_uuid: None,
@@ -423,6 +429,21 @@ impl<T: Operations> VTable<T> {
                 info.flags = r.flags;
                 0
             }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Self::open_device`]; `vma` is a new mapping of the device file.
+    unsafe extern "C" fn mmap(vdev: *mut bindings::vfio_device, vma: *mut bindings::vm_area_struct) -> c_int {
+        // SAFETY: Per the function's safety requirement.
+        let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
+        // SAFETY: The core calls this from the file's `mmap` handler: the vma is undergoing its
+        // initial setup for the duration of the call.
+        let vma = unsafe { VmaNew::from_raw(vma) };
+        match T::mmap(dev, vma) {
+            Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
     }

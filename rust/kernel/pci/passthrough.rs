@@ -184,6 +184,35 @@ impl Device<device::Bound> {
         to_result(unsafe { bindings::pci_try_reset_function(self.as_raw()) })
     }
 
+    /// Resets the function without saving and restoring its state around the reset
+    /// (`__pci_reset_function_locked()`), for a caller that restores the state it wants itself.
+    ///
+    /// Takes the device lock, and the upstream bridge's, only if they are free: `EAGAIN`
+    /// otherwise.
+    pub fn try_reset_function_unsaved(&self) -> Result {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        let bridge = unsafe { bindings::pci_upstream_bridge(self.as_raw()) };
+        // SAFETY: `bridge` is NULL or a valid `struct pci_dev` (our parent bridge outlives us).
+        if !bridge.is_null() && unsafe { bindings::pci_dev_trylock(bridge) } == 0 {
+            return Err(EAGAIN);
+        }
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        let ret = if unsafe { bindings::pci_dev_trylock(self.as_raw()) } != 0 {
+            // SAFETY: We hold the device lock, as the function requires.
+            let r = to_result(unsafe { bindings::__pci_reset_function_locked(self.as_raw()) });
+            // SAFETY: The lock was taken above.
+            unsafe { bindings::pci_dev_unlock(self.as_raw()) };
+            r
+        } else {
+            Err(EAGAIN)
+        };
+        if !bridge.is_null() {
+            // SAFETY: The bridge lock was taken above.
+            unsafe { bindings::pci_dev_unlock(bridge) };
+        }
+        ret
+    }
+
     /// Saves the device's state into the `pci_dev` and returns a copy of it.
     pub fn store_saved_state(&self) -> Option<SavedState> {
         // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.

@@ -95,8 +95,9 @@ impl vfio::Operations for RvfioDevice {
             // Leave the device quiet: INTx disabled, no decode, no DMA.
             let _ = pdev.user_write_config_u16(PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
             if open.reset_works {
-                // Best effort, as vfio-pci: skipped when the device lock is contended.
-                let _ = pdev.try_reset_function();
+                // Best effort, as vfio-pci: skipped when a lock is contended. The state loaded
+                // above is restored below, not the quiesced one of this moment.
+                let _ = pdev.try_reset_function_unsaved();
             }
             pdev.restore_state();
         }
@@ -110,6 +111,10 @@ impl vfio::Operations for RvfioDevice {
         offset: u64,
     ) -> Result<usize> {
         regions::read(dev, buf, offset)
+    }
+
+    fn mmap(dev: &vfio::Device<Self, Bound>, vma: &kernel::mm::virt::VmaNew) -> Result {
+        regions::mmap(dev, vma)
     }
 
     fn ioctl(dev: &vfio::Device<Self, Bound>, cmd: u32, arg: usize) -> Result<isize> {

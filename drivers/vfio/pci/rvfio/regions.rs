@@ -4,9 +4,13 @@
 //!
 //! Region `i` starts at file offset `i << 40`, as in vfio-pci (not UAPI, but what clients see).
 //!
-//! Temporary: configuration space reads pass straight through to the hardware (with the
-//! accessors that honour reset blocking) and configuration writes are refused; the
-//! virtualization engine replaces both.
+//! Temporary, until the configuration engine and the memory-disable zap exist:
+//! - configuration space reads pass straight through to the hardware (with the accessors that
+//!   honour reset blocking) and configuration writes are refused;
+//! - BARs are mapped whole at `mmap()` time (`io_remap_pfn_range()`), not page by page on
+//!   fault. This is safe only because nothing can turn memory decode off or reset the device
+//!   while a mapping exists: config writes and `VFIO_DEVICE_RESET` are refused, and close
+//!   cannot run while a mapping holds the file.
 
 use crate::device::{
     bound_pdev,
@@ -16,6 +20,12 @@ use crate::device::{
 };
 use kernel::{
     device::Bound,
+    mm::virt::VmaNew,
+    page::{
+        PAGE_SHIFT,
+        PAGE_SIZE, //
+    },
+    pci,
     prelude::*,
     uaccess::UserSliceWriter,
     vfio::{
@@ -28,8 +38,7 @@ use kernel::{
 const OFFSET_SHIFT: u32 = 40;
 const OFFSET_MASK: u64 = (1 << OFFSET_SHIFT) - 1;
 
-/// `IORESOURCE_IO` and `IORESOURCE_MEM` resource flags.
-const IORESOURCE_IO: u64 = 0x100;
+/// `IORESOURCE_MEM`: the resource is memory space.
 const IORESOURCE_MEM: u64 = 0x200;
 
 /// The file offset of region `index`.
@@ -48,7 +57,7 @@ const RW: u32 = uapi::VFIO_REGION_INFO_FLAG_READ | uapi::VFIO_REGION_INFO_FLAG_W
 pub(crate) fn info(
     dev: &vfio::Device<RvfioDevice, Bound>,
     index: u32,
-    _caps: &mut vfio::InfoCaps<'_>,
+    caps: &mut vfio::InfoCaps<'_>,
 ) -> Result<vfio::RegionInfo> {
     let pdev = bound_pdev(dev)?;
     let offset = index_to_offset(index);
@@ -61,8 +70,14 @@ pub(crate) fn info(
         }),
         uapi::VFIO_PCI_BAR0_REGION_INDEX..=uapi::VFIO_PCI_BAR5_REGION_INDEX => {
             let size = pdev.resource_len(index)?;
-            // Temporary: no mmap until the memory-disable zap exists, so no MMAP flag.
-            let flags = if size == 0 { 0 } else { RW };
+            let mut flags = if size == 0 { 0 } else { RW };
+            if size != 0 && bar_mmap_supported(pdev, index) {
+                flags |= uapi::VFIO_REGION_INFO_FLAG_MMAP;
+                // The MSI-X table is not hidden from mmap (as in vfio-pci since 5.x).
+                if msix_bar(pdev) == Some(index) {
+                    caps.add(uapi::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, &[])?;
+                }
+            }
             Ok(vfio::RegionInfo { offset, size, flags })
         }
         uapi::VFIO_PCI_ROM_REGION_INDEX => Ok(vfio::RegionInfo {
@@ -80,9 +95,64 @@ pub(crate) fn info(
     }
 }
 
+/// Whether BAR `bar` can be mmapped: a memory BAR of at least a page.
+///
+/// vfio-pci also maps sub-page BARs that start on a page boundary, after reserving the rest of
+/// the page; rvfio-pci does not do that yet.
+fn bar_mmap_supported(pdev: &pci::Device<Bound>, bar: u32) -> bool {
+    let mem = pdev
+        .resource_flags(bar)
+        .is_ok_and(|f| f & IORESOURCE_MEM != 0);
+    // CAST: `usize` fits in `u64`.
+    mem && pdev.resource_len(bar).is_ok_and(|len| len >= PAGE_SIZE as u64)
+}
+
+/// The BAR holding the MSI-X table, if the device has MSI-X.
+fn msix_bar(pdev: &pci::Device<Bound>) -> Option<u32> {
+    let cap = pdev.msix_cap();
+    if cap == 0 {
+        return None;
+    }
+    let table = pdev.user_read_config_u32(u16::from(cap) + PCI_MSIX_TABLE).ok()?;
+    Some(table & PCI_MSIX_TABLE_BIR)
+}
+
+/// `PCI_MSIX_TABLE`: offset of the table offset/BIR register in the MSI-X capability.
+const PCI_MSIX_TABLE: u16 = 4;
+/// `PCI_MSIX_TABLE_BIR`: the BAR indicator bits.
+const PCI_MSIX_TABLE_BIR: u32 = 0x7;
+
+/// `mmap(2)` of a BAR, with the checks vfio-pci makes.
+pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Result {
+    let pdev = bound_pdev(dev)?;
+    let index = vma.pgoff() >> (OFFSET_SHIFT as usize - PAGE_SHIFT);
+    // CAST: `u32` fits in `usize`.
+    if index >= uapi::VFIO_PCI_NUM_REGIONS as usize || !vma.shared() {
+        return Err(EINVAL);
+    }
+    // CAST: `index` < 9.
+    let bar = index as u32;
+    if bar > uapi::VFIO_PCI_BAR5_REGION_INDEX || !bar_mmap_supported(pdev, bar) {
+        return Err(EINVAL);
+    }
+    // CAST: BAR sizes fit in `usize` on 64-bit kernels.
+    let phys_len = kernel::page::page_align(pdev.resource_len(bar)? as usize).ok_or(EINVAL)?;
+    let pgoff = vma.pgoff() & ((1 << (OFFSET_SHIFT as usize - PAGE_SHIFT)) - 1);
+    let req_start = pgoff << PAGE_SHIFT;
+    let req_len = vma.end() - vma.start();
+    if req_start.checked_add(req_len).is_none_or(|end| end > phys_len) {
+        return Err(EINVAL);
+    }
+    // CAST: physical addresses fit in `usize` on 64-bit kernels.
+    let pfn = (pdev.resource_start(bar)? as usize >> PAGE_SHIFT) + pgoff;
+    // SAFETY: The pages `[pfn, pfn + req_len)` lie inside memory BAR `bar` of the function bound
+    // to this driver, which the VFIO user owns; nothing else sets VM_MIXEDMAP on the vma.
+    unsafe { vma.io_remap_pfn_range_noncached(pfn) }
+}
+
 /// The size vfio-pci reports for the ROM region: the BAR size when the BAR holds a valid
 /// image, the shadow copy rounded up to a power of two, or 0.
-fn rom_size(pdev: &kernel::pci::Device<Bound>) -> u64 {
+fn rom_size(pdev: &pci::Device<Bound>) -> u64 {
     let (start, len) = pdev.rom_resource();
     if start != 0 {
         // Reading the ROM needs memory decode, as in vfio_pci_memory_lock_and_enable().
@@ -166,6 +236,3 @@ fn config_read(
     }
     Ok(done)
 }
-
-// IORESOURCE_* are used by the region engine for BAR access; keep them referenced.
-const _: u64 = IORESOURCE_IO | IORESOURCE_MEM;

@@ -243,6 +243,76 @@ TEST_F(rvfio_uapi, dma_map)
 	ASSERT_EQ(0, munmap(region.vaddr, region.size));
 }
 
+TEST_F(rvfio_uapi, bar_mmap)
+{
+	struct vfio_region_info info;
+	int i, mapped = 0;
+	void *p;
+
+	for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; i++) {
+		ASSERT_EQ(0, region_info(self->device->fd, &info, i));
+		if (!(info.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+			p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED,
+				 self->device->fd, info.offset);
+			ASSERT_EQ(MAP_FAILED, p);
+			continue;
+		}
+		/* The whole BAR, shared. */
+		p = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->device->fd, info.offset);
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(0, munmap(p, info.size));
+		/* Its last page alone. */
+		p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, self->device->fd,
+			 info.offset + info.size - getpagesize());
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(0, munmap(p, getpagesize()));
+		/* Past its end, or private: refused. */
+		p = mmap(NULL, 2 * getpagesize(), PROT_READ, MAP_SHARED, self->device->fd,
+			 info.offset + info.size - getpagesize());
+		ASSERT_EQ(MAP_FAILED, p);
+		ASSERT_EQ(EINVAL, errno);
+		p = mmap(NULL, getpagesize(), PROT_READ, MAP_PRIVATE,
+			 self->device->fd, info.offset);
+		ASSERT_EQ(MAP_FAILED, p);
+		ASSERT_EQ(EINVAL, errno);
+		mapped++;
+	}
+	printf("%d BARs mapped\n", mapped);
+
+	ASSERT_EQ(0, region_info(self->device->fd, &info, VFIO_PCI_CONFIG_REGION_INDEX));
+	p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, self->device->fd, info.offset);
+	ASSERT_EQ(MAP_FAILED, p);
+}
+
+/* QEMU's edu device: registers reached through the BAR mapping behave. */
+TEST_F(rvfio_uapi, edu_mmio)
+{
+	struct vfio_region_info info;
+	volatile __u32 *bar;
+	__u8 id[4];
+
+	ASSERT_EQ(4, rvfio_pread(self->device->fd, id, 4,
+				 RVFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX)));
+	if (id[0] != 0x34 || id[1] != 0x12 || id[2] != 0xe8 || id[3] != 0x11)
+		SKIP(return, "not an edu device");
+
+	ASSERT_EQ(0, region_info(self->device->fd, &info, VFIO_PCI_BAR0_REGION_INDEX));
+	ASSERT_TRUE(info.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	bar = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->device->fd, info.offset);
+	ASSERT_NE(MAP_FAILED, bar);
+
+	/* Identification: 0xRRrr00ed. */
+	ASSERT_EQ(0xed, bar[0] & 0xff);
+	/* Liveness check: reads back the complement of what was written. */
+	bar[1] = 0x12345678;
+	ASSERT_EQ(~0x12345678u, bar[1]);
+	bar[1] = 0;
+	ASSERT_EQ(~0u, bar[1]);
+	ASSERT_EQ(0, munmap((void *)bar, info.size));
+}
+
 int main(int argc, char *argv[])
 {
 	device_bdf = vfio_selftests_get_bdf(&argc, argv);

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+# rvfio-pci: build, boot and test. Large files live in $(RVFIO_CACHE)
+# (default ~/.cache/rvfio), never in the repo.
+#
+#   make run      fetch, build, boot a VM, bind the edu device to rvfio-pci
+#                 and use it from user space
+#   make check    every test: host unit tests, lint, VM tests under both drivers
+#   make vm CMD='...'  run any command in the test VM (exit status returned)
+
+SHELL := /bin/bash
+export RVFIO_CACHE ?= $(HOME)/.cache/rvfio
+SELFTEST := $(RVFIO_CACHE)/linux/tools/testing/selftests/vfio/rvfio
+
+.PHONY: all fetch build vm run check host-test lint vm-test fmt patches clean-cache
+
+all: build
+
+fetch:
+	@scripts/fetch.sh
+
+build: fetch
+	@scripts/build.sh
+
+vm: build
+	@scripts/vm.sh -- $(CMD)
+
+run: build
+	@scripts/vm.sh --timeout 300 -- bash $(CURDIR)/scripts/demo.sh
+
+host-test:
+	@scripts/host-test.sh
+
+lint: build
+	@scripts/lint.sh
+
+vm-test: build
+	@scripts/vm-test.sh
+
+check:
+	@scripts/check.sh
+
+fmt: build
+	@scripts/lint.sh --fix
+
+clean-cache:
+	rm -rf $(RVFIO_CACHE)/linux $(RVFIO_CACHE)/vm
