@@ -8,7 +8,9 @@
 RUST_LIB_SRC=$(cat "$CACHE/rust-lib-src")
 export RUST_LIB_SRC
 JOBS=${JOBS:-$(nproc)}
-MAKE=(make -s -C "$TREE" LLVM=$LLVM_SUFFIX -j"$JOBS")
+# Rust is always compiled through clippy-driver, so every build is linted and switching
+# between linted and unlinted builds never forces a rebuild.
+MAKE=(make -s -C "$TREE" LLVM=$LLVM_SUFFIX CLIPPY=1 -j"$JOBS")
 start=$(date +%s)
 
 frag="$TOP/scripts/config/rvfio.config"
@@ -35,7 +37,8 @@ if [ "$(cat "$TREE/.rvfio-config" 2>/dev/null)" != "$fhash" ] || [ ! -f "$TREE/.
 fi
 
 log "building bzImage and modules (-j$JOBS)"
-"${MAKE[@]}" bzImage modules
+"${MAKE[@]}" bzImage modules 2>&1 | tee "$CACHE/build.log"
+[ "${PIPESTATUS[0]}" = 0 ] || die "kernel build failed (log: $CACHE/build.log)"
 kv=$("${MAKE[@]}" kernelrelease)
 rm -rf "$CACHE/modules.new"
 "${MAKE[@]}" INSTALL_MOD_PATH="$CACHE/modules.new" modules_install >/dev/null

@@ -10,7 +10,6 @@
 
 use crate::{
     bindings,
-    mm::virt::VmaNew,
     device::{
         self,
         Bound,
@@ -21,6 +20,7 @@ use crate::{
         to_result,
         VTABLE_DEFAULT_ERROR, //
     },
+    mm::virt::VmaNew,
     prelude::*,
     sync::aref::{
         ARef,
@@ -71,7 +71,11 @@ pub trait Operations: Sized + Send + Sync + 'static {
     }
 
     /// `write(2)` at region offset `offset`; returns the number of bytes written.
-    fn write(_dev: &Device<Self, Bound>, _buf: &mut UserSliceReader, _offset: u64) -> Result<usize> {
+    fn write(
+        _dev: &Device<Self, Bound>,
+        _buf: &mut UserSliceReader,
+        _offset: u64,
+    ) -> Result<usize> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -83,7 +87,11 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// `VFIO_DEVICE_GET_REGION_INFO`: describes region `index`, adding capabilities to `caps`.
     ///
     /// The core has validated `argsz` and copies the result and the capabilities to user space.
-    fn region_info(_dev: &Device<Self, Bound>, _index: u32, _caps: &mut InfoCaps<'_>) -> Result<RegionInfo> {
+    fn region_info(
+        _dev: &Device<Self, Bound>,
+        _index: u32,
+        _caps: &mut InfoCaps<'_>,
+    ) -> Result<RegionInfo> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -231,9 +239,12 @@ pub struct Registration<'a, T: Operations> {
 impl<'a, T: Operations> Registration<'a, T> {
     /// Allocates a VFIO device for `parent` holding the data `init` makes, and registers it for
     /// a physical device in an IOMMU group (`vfio_register_group_dev()`).
-    pub fn new_physical(parent: &'a device::Device<Bound>, init: impl PinInit<T, Error>) -> Result<Self> {
+    pub fn new_physical(
+        parent: &'a device::Device<Bound>,
+        init: impl PinInit<T, Error>,
+    ) -> Result<Self> {
         build_assert!(
-            align_of::<Device<T>>() <= bindings::ARCH_KMALLOC_MINALIGN as usize,
+            align_of::<Device<T>>() <= bindings::ARCH_KMALLOC_MINALIGN,
             "the VFIO core's allocation is only kmalloc-aligned"
         );
         const { assert!(offset_of!(Device<T>, vdev) == 0) };
@@ -293,14 +304,38 @@ impl<T: Operations> VTable<T> {
         detach_ioas: Some(bindings::vfio_iommufd_physical_detach_ioas),
         pasid_attach_ioas: Some(bindings::vfio_iommufd_physical_pasid_attach_ioas),
         pasid_detach_ioas: Some(bindings::vfio_iommufd_physical_pasid_detach_ioas),
-        open_device: if T::HAS_OPEN_DEVICE { Some(Self::open_device) } else { None },
-        close_device: if T::HAS_CLOSE_DEVICE { Some(Self::close_device) } else { None },
+        open_device: if T::HAS_OPEN_DEVICE {
+            Some(Self::open_device)
+        } else {
+            None
+        },
+        close_device: if T::HAS_CLOSE_DEVICE {
+            Some(Self::close_device)
+        } else {
+            None
+        },
         read: if T::HAS_READ { Some(Self::read) } else { None },
-        write: if T::HAS_WRITE { Some(Self::write) } else { None },
-        ioctl: if T::HAS_IOCTL { Some(Self::ioctl) } else { None },
-        get_region_info_caps: if T::HAS_REGION_INFO { Some(Self::region_info) } else { None },
+        write: if T::HAS_WRITE {
+            Some(Self::write)
+        } else {
+            None
+        },
+        ioctl: if T::HAS_IOCTL {
+            Some(Self::ioctl)
+        } else {
+            None
+        },
+        get_region_info_caps: if T::HAS_REGION_INFO {
+            Some(Self::region_info)
+        } else {
+            None
+        },
         mmap: if T::HAS_MMAP { Some(Self::mmap) } else { None },
-        request: if T::HAS_REQUEST { Some(Self::request) } else { None },
+        request: if T::HAS_REQUEST {
+            Some(Self::request)
+        } else {
+            None
+        },
         match_: None,
         match_token_uuid: None,
         dma_unmap: None,
@@ -342,7 +377,11 @@ impl<T: Operations> VTable<T> {
     }
 
     /// Converts a file position into a region offset and the user buffer into a slice.
-    fn user_access(buf: usize, count: usize, ppos: *mut bindings::loff_t) -> Result<(UserSlice, u64)> {
+    fn user_access(
+        buf: usize,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> Result<(UserSlice, u64)> {
         // SAFETY: The VFIO core passes a valid position pointer.
         let pos = unsafe { *ppos };
         let pos = u64::try_from(pos).map_err(|_| EINVAL)?;
@@ -399,11 +438,14 @@ impl<T: Operations> VTable<T> {
     /// # Safety
     ///
     /// As for [`Self::open_device`].
-    unsafe extern "C" fn ioctl(vdev: *mut bindings::vfio_device, cmd: c_uint, arg: c_ulong) -> c_long {
+    unsafe extern "C" fn ioctl(
+        vdev: *mut bindings::vfio_device,
+        cmd: c_uint,
+        arg: c_ulong,
+    ) -> c_long {
         // SAFETY: Per the function's safety requirement.
         let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
-        // CAST: `unsigned long` and `usize` have the same size in the kernel.
-        match T::ioctl(dev, cmd, arg as usize) {
+        match T::ioctl(dev, cmd, arg) {
             Ok(ret) => ret as c_long,
             // CAST: errno values are small negative numbers.
             Err(e) => e.to_errno() as c_long,
@@ -436,7 +478,10 @@ impl<T: Operations> VTable<T> {
     /// # Safety
     ///
     /// As for [`Self::open_device`]; `vma` is a new mapping of the device file.
-    unsafe extern "C" fn mmap(vdev: *mut bindings::vfio_device, vma: *mut bindings::vm_area_struct) -> c_int {
+    unsafe extern "C" fn mmap(
+        vdev: *mut bindings::vfio_device,
+        vma: *mut bindings::vm_area_struct,
+    ) -> c_int {
         // SAFETY: Per the function's safety requirement.
         let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
         // SAFETY: The core calls this from the file's `mmap` handler: the vma is undergoing its
@@ -481,7 +526,8 @@ pub fn device_info(arg: usize, flags: u32, num_regions: u32, num_irqs: u32) -> R
         pad: 0,
     };
     // SAFETY: `vfio_device_info` is plain data without padding (six `u32`s).
-    let bytes = unsafe { core::slice::from_raw_parts(core::ptr::from_ref(&info).cast::<u8>(), full) };
+    let bytes =
+        unsafe { core::slice::from_raw_parts(core::ptr::from_ref(&info).cast::<u8>(), full) };
     UserSlice::new(UserPtr::from_addr(arg), len)
         .writer()
         .write_slice(&bytes[..len])?;

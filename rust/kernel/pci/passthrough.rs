@@ -119,9 +119,12 @@ impl Device {
     /// Returns the start and length of the expansion ROM resource.
     pub fn rom_resource(&self) -> (u64, u64) {
         // SAFETY: `self.as_raw()` is a valid `struct pci_dev`, `PCI_ROM_RESOURCE` is in range.
-        let start = unsafe { bindings::pci_resource_start(self.as_raw(), bindings::PCI_ROM_RESOURCE as i32) };
+        let start = unsafe {
+            bindings::pci_resource_start(self.as_raw(), bindings::PCI_ROM_RESOURCE as i32)
+        };
         // SAFETY: As above.
-        let len = unsafe { bindings::pci_resource_len(self.as_raw(), bindings::PCI_ROM_RESOURCE as i32) };
+        let len =
+            unsafe { bindings::pci_resource_len(self.as_raw(), bindings::PCI_ROM_RESOURCE as i32) };
         (start, len)
     }
 

@@ -35,7 +35,8 @@ pub const VFIO_REGION_INFO_FLAG_WRITE: u32 = bindings::VFIO_REGION_INFO_FLAG_WRI
 /// `vfio_region_info.flags`: the region can be mmapped.
 pub const VFIO_REGION_INFO_FLAG_MMAP: u32 = bindings::VFIO_REGION_INFO_FLAG_MMAP;
 /// Region capability: the MSI-X table in this BAR may be mmapped.
-pub const VFIO_REGION_INFO_CAP_MSIX_MAPPABLE: u16 = bindings::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE as u16;
+pub const VFIO_REGION_INFO_CAP_MSIX_MAPPABLE: u16 =
+    bindings::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE as u16;
 
 /// Index of BAR 0's region; BARs 1-5 follow.
 pub const VFIO_PCI_BAR0_REGION_INDEX: u32 = bindings::VFIO_PCI_BAR0_REGION_INDEX;

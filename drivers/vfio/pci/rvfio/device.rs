@@ -5,8 +5,7 @@
 use crate::regions;
 use kernel::{
     device::Bound,
-    new_mutex,
-    pci,
+    new_mutex, pci,
     prelude::*,
     sync::{
         aref::ARef,
@@ -124,7 +123,12 @@ impl vfio::Operations for RvfioDevice {
                 if dev.open.lock().reset_works {
                     flags |= uapi::VFIO_DEVICE_FLAGS_RESET;
                 }
-                vfio::device_info(arg, flags, uapi::VFIO_PCI_NUM_REGIONS, uapi::VFIO_PCI_NUM_IRQS)
+                vfio::device_info(
+                    arg,
+                    flags,
+                    uapi::VFIO_PCI_NUM_REGIONS,
+                    uapi::VFIO_PCI_NUM_IRQS,
+                )
             }
             _ => Err(ENOTTY),
         }

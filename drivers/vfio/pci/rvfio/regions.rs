@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Regions of the device file: index/offset encoding, region info and access.
-//!
-//! Region `i` starts at file offset `i << 40`, as in vfio-pci (not UAPI, but what clients see).
+//! Regions of the device file: region info, access and mmap (the addressing is in
+//! [`crate::access`]).
 //!
 //! Temporary, until the configuration engine and the memory-disable zap exist:
 //! - configuration space reads pass straight through to the hardware (with the accessors that
@@ -12,6 +11,13 @@
 //!   while a mapping exists: config writes and `VFIO_DEVICE_RESET` are refused, and close
 //!   cannot run while a mapping holds the file.
 
+use crate::access::{
+    in_bounds,
+    index_to_offset,
+    piece,
+    split_offset,
+    MapRequest, //
+};
 use crate::device::{
     bound_pdev,
     RvfioDevice,
@@ -34,22 +40,8 @@ use kernel::{
     },
 };
 
-/// Bits of the file offset that address inside a region.
-const OFFSET_SHIFT: u32 = 40;
-const OFFSET_MASK: u64 = (1 << OFFSET_SHIFT) - 1;
-
 /// `IORESOURCE_MEM`: the resource is memory space.
 const IORESOURCE_MEM: u64 = 0x200;
-
-/// The file offset of region `index`.
-pub(crate) const fn index_to_offset(index: u32) -> u64 {
-    (index as u64) << OFFSET_SHIFT
-}
-
-/// The region index and in-region offset of a file offset.
-pub(crate) const fn split_offset(off: u64) -> (u64, u64) {
-    (off >> OFFSET_SHIFT, off & OFFSET_MASK)
-}
 
 const RW: u32 = uapi::VFIO_REGION_INFO_FLAG_READ | uapi::VFIO_REGION_INFO_FLAG_WRITE;
 
@@ -78,7 +70,11 @@ pub(crate) fn info(
                     caps.add(uapi::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, &[])?;
                 }
             }
-            Ok(vfio::RegionInfo { offset, size, flags })
+            Ok(vfio::RegionInfo {
+                offset,
+                size,
+                flags,
+            })
         }
         uapi::VFIO_PCI_ROM_REGION_INDEX => Ok(vfio::RegionInfo {
             offset,
@@ -104,7 +100,9 @@ fn bar_mmap_supported(pdev: &pci::Device<Bound>, bar: u32) -> bool {
         .resource_flags(bar)
         .is_ok_and(|f| f & IORESOURCE_MEM != 0);
     // CAST: `usize` fits in `u64`.
-    mem && pdev.resource_len(bar).is_ok_and(|len| len >= PAGE_SIZE as u64)
+    mem && pdev
+        .resource_len(bar)
+        .is_ok_and(|len| len >= PAGE_SIZE as u64)
 }
 
 /// The BAR holding the MSI-X table, if the device has MSI-X.
@@ -113,7 +111,9 @@ fn msix_bar(pdev: &pci::Device<Bound>) -> Option<u32> {
     if cap == 0 {
         return None;
     }
-    let table = pdev.user_read_config_u32(u16::from(cap) + PCI_MSIX_TABLE).ok()?;
+    let table = pdev
+        .user_read_config_u32(u16::from(cap) + PCI_MSIX_TABLE)
+        .ok()?;
     Some(table & PCI_MSIX_TABLE_BIR)
 }
 
@@ -125,27 +125,24 @@ const PCI_MSIX_TABLE_BIR: u32 = 0x7;
 /// `mmap(2)` of a BAR, with the checks vfio-pci makes.
 pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Result {
     let pdev = bound_pdev(dev)?;
-    let index = vma.pgoff() >> (OFFSET_SHIFT as usize - PAGE_SHIFT);
+    // CAST: `PAGE_SHIFT` is 12 to 16.
+    let page_shift = PAGE_SHIFT as u32;
+    let req = MapRequest::new(vma.pgoff(), page_shift);
     // CAST: `u32` fits in `usize`.
-    if index >= uapi::VFIO_PCI_NUM_REGIONS as usize || !vma.shared() {
+    if req.index >= uapi::VFIO_PCI_NUM_REGIONS as usize || !vma.shared() {
         return Err(EINVAL);
     }
-    // CAST: `index` < 9.
-    let bar = index as u32;
+    // CAST: `req.index` < 9.
+    let bar = req.index as u32;
     if bar > uapi::VFIO_PCI_BAR5_REGION_INDEX || !bar_mmap_supported(pdev, bar) {
         return Err(EINVAL);
     }
-    // CAST: BAR sizes fit in `usize` on 64-bit kernels.
-    let phys_len = kernel::page::page_align(pdev.resource_len(bar)? as usize).ok_or(EINVAL)?;
-    let pgoff = vma.pgoff() & ((1 << (OFFSET_SHIFT as usize - PAGE_SHIFT)) - 1);
-    let req_start = pgoff << PAGE_SHIFT;
-    let req_len = vma.end() - vma.start();
-    if req_start.checked_add(req_len).is_none_or(|end| end > phys_len) {
+    if !req.fits(vma.end() - vma.start(), pdev.resource_len(bar)?, page_shift) {
         return Err(EINVAL);
     }
     // CAST: physical addresses fit in `usize` on 64-bit kernels.
-    let pfn = (pdev.resource_start(bar)? as usize >> PAGE_SHIFT) + pgoff;
-    // SAFETY: The pages `[pfn, pfn + req_len)` lie inside memory BAR `bar` of the function bound
+    let pfn = (pdev.resource_start(bar)? as usize >> PAGE_SHIFT) + req.page;
+    // SAFETY: The vma's pages from `pfn` on lie inside memory BAR `bar` of the function bound
     // to this driver, which the VFIO user owns; nothing else sets VM_MIXEDMAP on the vma.
     unsafe { vma.io_remap_pfn_range_noncached(pfn) }
 }
@@ -212,19 +209,12 @@ fn config_read(
     let mut left = buf.len();
     let mut done = 0;
     while left > 0 {
-        // CAST: `left` is at most `MAX_RW_COUNT`.
-        if pos >= size || pos + left as u64 > size {
+        if !in_bounds(pos, left, size) {
             return Err(EFAULT);
         }
         // CAST: `pos` < 4096.
         let at = pos as u16;
-        let n = if left >= 4 && pos % 4 == 0 {
-            4
-        } else if left >= 2 && pos % 2 == 0 {
-            2
-        } else {
-            1
-        };
+        let n = piece(pos, left);
         match n {
             4 => buf.write_slice(&pdev.user_read_config_u32(at)?.to_le_bytes())?,
             2 => buf.write_slice(&pdev.user_read_config_u16(at)?.to_le_bytes())?,

@@ -17,6 +17,7 @@
 //! Both VFIO access paths work: the iommufd character device (`/dev/vfio/devices/vfioN` with
 //! `/dev/iommu`) and the legacy group and container (`/dev/vfio/$GROUP`).
 
+mod access;
 mod device;
 mod driver;
 mod regions;

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Region addressing and access splitting.
+//!
+//! Pure logic, written against `core` only: the same file is compiled into the module and into
+//! the host test crate (`tests/host`).
+//!
+//! Region `i` of the device file starts at offset `i << 40`, as in vfio-pci (not UAPI, but what
+//! clients see). Configuration space is accessed in naturally aligned pieces of 4, 2 or 1 bytes.
+
+/// Bits of the file offset that address inside a region.
+pub(crate) const OFFSET_SHIFT: u32 = 40;
+const OFFSET_MASK: u64 = (1 << OFFSET_SHIFT) - 1;
+
+/// The file offset at which region `index` starts.
+pub(crate) const fn index_to_offset(index: u32) -> u64 {
+    (index as u64) << OFFSET_SHIFT
+}
+
+/// The region index and the offset inside the region of file offset `off`.
+pub(crate) const fn split_offset(off: u64) -> (u64, u64) {
+    (off >> OFFSET_SHIFT, off & OFFSET_MASK)
+}
+
+/// Whether `len` bytes at `pos` lie inside a region of `size` bytes (vfio-pci answers `EFAULT`
+/// for configuration accesses that do not).
+pub(crate) const fn in_bounds(pos: u64, len: usize, size: u64) -> bool {
+    // CAST: `usize` fits in `u64`.
+    pos < size && len as u64 <= size - pos
+}
+
+/// The size of the next piece of an access at `pos` with `left` (> 0) bytes to go: 4 or 2 when
+/// that many bytes remain and `pos` is aligned to them, 1 otherwise.
+pub(crate) const fn piece(pos: u64, left: usize) -> usize {
+    if left >= 4 && pos % 4 == 0 {
+        4
+    } else if left >= 2 && pos % 2 == 0 {
+        2
+    } else {
+        1
+    }
+}
+
+/// A BAR mapping request decoded from a vma's page offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MapRequest {
+    /// The region index.
+    pub(crate) index: usize,
+    /// The first page of the mapping inside the region.
+    pub(crate) page: usize,
+}
+
+impl MapRequest {
+    /// Decodes `vm_pgoff` (the file offset in pages) for pages of `1 << page_shift` bytes.
+    pub(crate) const fn new(vm_pgoff: usize, page_shift: u32) -> Self {
+        let shift = OFFSET_SHIFT - page_shift;
+        Self {
+            index: vm_pgoff >> shift,
+            page: vm_pgoff & ((1 << shift) - 1),
+        }
+    }
+
+    /// Whether `len` bytes from the request's page fit inside a region of `region_len` bytes
+    /// rounded up to whole pages, as vfio-pci requires.
+    pub(crate) fn fits(&self, len: usize, region_len: u64, page_shift: u32) -> bool {
+        let page = 1u64 << page_shift;
+        let Some(phys_len) = region_len.checked_next_multiple_of(page) else {
+            return false;
+        };
+        // CAST: `usize` fits in `u64`.
+        let start = (self.page as u64).checked_mul(page);
+        match start.and_then(|s| s.checked_add(len as u64)) {
+            Some(end) => end <= phys_len,
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tests of region addressing and access splitting.
+
+use crate::access::*;
+
+#[test]
+fn region_offsets_round_trip() {
+    for index in 0..16u32 {
+        let base = index_to_offset(index);
+        assert_eq!(base, u64::from(index) << 40);
+        assert_eq!(split_offset(base), (u64::from(index), 0));
+        assert_eq!(split_offset(base + 0xfff), (u64::from(index), 0xfff));
+        assert_eq!(
+            split_offset(base + (1 << 40) - 1),
+            (u64::from(index), (1 << 40) - 1)
+        );
+    }
+}
+
+#[test]
+fn bounds() {
+    assert!(in_bounds(0, 256, 256));
+    assert!(in_bounds(252, 4, 256));
+    assert!(!in_bounds(253, 4, 256));
+    assert!(!in_bounds(256, 0, 256));
+    assert!(!in_bounds(256, 1, 256));
+    assert!(in_bounds(0, 0, 256));
+    // No overflow for huge lengths or positions.
+    assert!(!in_bounds(1, usize::MAX, 4096));
+    assert!(!in_bounds(u64::MAX, 1, 4096));
+}
+
+/// Splits an access the way the driver does.
+fn split(mut pos: u64, mut left: usize) -> Vec<(u64, usize)> {
+    let mut out = Vec::new();
+    while left > 0 {
+        let n = piece(pos, left);
+        out.push((pos, n));
+        pos += n as u64;
+        left -= n;
+    }
+    out
+}
+
+#[test]
+fn pieces_cover_every_byte_once_naturally_aligned() {
+    for pos in 0..64u64 {
+        for len in 1..=32usize {
+            let pieces = split(pos, len);
+            let mut next = pos;
+            for &(at, n) in &pieces {
+                assert_eq!(at, next, "contiguous");
+                assert!(matches!(n, 1 | 2 | 4));
+                assert_eq!(at % n as u64, 0, "naturally aligned");
+                next += n as u64;
+            }
+            assert_eq!(next, pos + len as u64, "covers the access");
+        }
+    }
+}
+
+#[test]
+fn pieces_are_as_large_as_vfio_pci_makes_them() {
+    // vfio-pci: 4 if >= 4 left and 4-aligned, else 2 if >= 2 left and 2-aligned, else 1.
+    assert_eq!(split(0, 4), vec![(0, 4)]);
+    assert_eq!(split(0, 8), vec![(0, 4), (4, 4)]);
+    assert_eq!(split(1, 4), vec![(1, 1), (2, 2), (4, 1)]);
+    assert_eq!(split(2, 4), vec![(2, 2), (4, 2)]);
+    assert_eq!(split(3, 1), vec![(3, 1)]);
+    assert_eq!(split(4, 3), vec![(4, 2), (6, 1)]);
+    assert_eq!(split(6, 8), vec![(6, 2), (8, 4), (12, 2)]);
+}
+
+#[test]
+fn map_request_decodes_index_and_page() {
+    let shift = 12;
+    let r = MapRequest::new((index_to_offset(3) >> shift) as usize + 5, shift);
+    assert_eq!(r, MapRequest { index: 3, page: 5 });
+    let r = MapRequest::new(0, shift);
+    assert_eq!(r, MapRequest { index: 0, page: 0 });
+    // 64 KiB pages.
+    let r = MapRequest::new((index_to_offset(2) >> 16) as usize + 1, 16);
+    assert_eq!(r, MapRequest { index: 2, page: 1 });
+}
+
+#[test]
+fn map_request_fits_the_page_rounded_region() {
+    let r = |page| MapRequest { index: 0, page };
+    assert!(r(0).fits(0x4000, 0x4000, 12));
+    assert!(!r(0).fits(0x5000, 0x4000, 12));
+    assert!(r(3).fits(0x1000, 0x4000, 12));
+    assert!(!r(4).fits(0x1000, 0x4000, 12));
+    // A sub-page region is rounded up to one page.
+    assert!(r(0).fits(0x1000, 0x100, 12));
+    assert!(!r(1).fits(0x1000, 0x100, 12));
+    // No overflow on hostile offsets and lengths.
+    assert!(!r(usize::MAX).fits(0x1000, 0x4000, 12));
+    assert!(!r(1).fits(usize::MAX, 0x4000, 12));
+    assert!(!r(0).fits(0x1000, u64::MAX, 12));
+}

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host build of rvfio-pci's kernel-independent logic.
+//!
+//! The modules are the driver's own source files, included by path, so the code tested here is
+//! the code the module runs.
+
+// The driver uses every item; this crate only uses them from tests.
+#![cfg_attr(not(test), allow(dead_code))]
+
+#[path = "../../../drivers/vfio/pci/rvfio/access.rs"]
+mod access;
+
+#[cfg(test)]
+mod access_tests;
