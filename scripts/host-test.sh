@@ -3,6 +3,7 @@
 # Host tests of the driver's kernel-independent logic (the driver's own files, built with the
 # host toolchain). Prints "host: N passed, N failed".
 . "$(dirname "$0")/lib.sh"
+mkdir -p "$CACHE"
 cd "$TOP/tests/host"
 set +e
 cargo test --locked 2>&1 | tee "$CACHE/host-test.log"

@@ -13,11 +13,19 @@ if [ "${1:-}" = --fix ]; then
 	exit 0
 fi
 p=0 f=0
+# A full build first (the tree may not exist yet): it must succeed.
+if "$TOP/scripts/build.sh"; then
+	echo "ok: kernel and modules build"; p=$((p + 1))
+else
+	echo "FAIL: kernel build (log: $CACHE/build.log)"
+	echo "lint: $p passed, 1 failed"
+	exit 1
+fi
 # Force our Rust to be recompiled, so its warnings are printed again.
 (cd "$TOP" && touch "${files[@]}")
 grep -h '^+++ b/.*\.rs' "$TOP"/patches/*.patch | sed 's|^+++ b/||; s|\t.*||' | sort -u |
 	while read -r f; do touch "$TREE/$f"; done
-"$TOP/scripts/build.sh" >/dev/null 2>&1 || true
+"$TOP/scripts/build.sh" >/dev/null 2>&1
 if grep -Eq '^(warning|error)' "$CACHE/build.log"; then
 	grep -E -A6 '^(warning|error)' "$CACHE/build.log" | head -60
 	echo "FAIL: clippy"; f=$((f + 1))

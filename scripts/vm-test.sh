@@ -3,12 +3,22 @@
 # Run the VM test suite and total its "N passed, N failed" lines; a kernel
 # problem found by the runner counts as one more failure.
 . "$(dirname "$0")/lib.sh"
+# The runner itself: it must return the guest command's status and catch kernel warnings.
+selfp=0 selff=0
 set +e
+"$TOP/scripts/vm.sh" --timeout 120 -- sh -c 'exit 3' >/dev/null 2>&1
+if [ $? = 3 ]; then selfp=$((selfp + 1)); echo "ok: runner returns the guest's exit status"
+else selff=$((selff + 1)); echo "FAIL: runner exit status"; fi
+"$TOP/scripts/vm.sh" --timeout 120 -- sh -c 'printf "WARN%s CPU: 0 PID: 1 at injected by vm-test\n" ING: >/dev/kmsg' >/dev/null 2>&1
+if [ $? = 126 ]; then selfp=$((selfp + 1)); echo "ok: runner fails a run with a kernel warning"
+else selff=$((selff + 1)); echo "FAIL: runner missed an injected kernel warning"; fi
+echo "runner: $selfp passed, $selff failed"
+
 "$TOP/scripts/vm.sh" --timeout "${VM_TEST_TIMEOUT:-1500}" -- bash "$TOP/scripts/guest-tests.sh"
 rc=$?
 set -e
 out=$CACHE/vm/last/output.log
-p=0 f=0
+p=$selfp f=$selff
 while read -r a b; do
 	p=$((p + a)); f=$((f + b))
 done < <(sed -n 's/^[a-z]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out" 2>/dev/null)

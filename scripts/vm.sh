@@ -28,6 +28,8 @@ kernel=$TREE/arch/x86/boot/bzImage
 [ -f "$kernel" ] || die "no bzImage: run 'make build'"
 
 mkdir -p "$CACHE/vm"
+# Keep the newest run directories only.
+ls -1dt "$CACHE"/vm/run.* 2>/dev/null | tail -n +20 | xargs -r rm -rf
 run=$(mktemp -d "$CACHE/vm/run.XXXXXX")
 ln -sfn "$run" "$CACHE/vm/last"
 # The guest's scratch disk for the NVMe controller.
@@ -82,9 +84,13 @@ if [ -z "$status" ]; then
 fi
 # Kernel problems fail the run whatever the command said.
 pattern='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|KFENCE:|UBSAN:|sleeping function called from invalid context|Call Trace:'
-if grep -Eq "$pattern" "$run/dmesg.txt" "$run/console.log" 2>/dev/null; then
+# The guest saves the whole kernel log; the console (which also echoes the command) is only
+# read when the guest died before saving it.
+klog=$run/dmesg.txt
+[ -s "$klog" ] || klog=$run/console.log
+if grep -Eq "$pattern" "$klog" 2>/dev/null; then
 	log "kernel reported a problem:"
-	grep -Eh -A3 "$pattern" "$run/dmesg.txt" "$run/console.log" 2>/dev/null | head -40 >&2
+	grep -Eh -A3 "$pattern" "$klog" 2>/dev/null | head -40 >&2
 	[ "$status" = 0 ] && status=126
 fi
 log "guest command exit status: $status"

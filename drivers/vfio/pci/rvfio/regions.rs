@@ -76,15 +76,19 @@ pub(crate) fn info(
                 flags,
             })
         }
-        uapi::VFIO_PCI_ROM_REGION_INDEX => Ok(vfio::RegionInfo {
-            offset,
-            size: rom_size(pdev),
-            flags: if rom_size(pdev) != 0 {
+        uapi::VFIO_PCI_ROM_REGION_INDEX => {
+            let size = rom_size(pdev);
+            let flags = if size != 0 {
                 uapi::VFIO_REGION_INFO_FLAG_READ
             } else {
                 0
-            },
-        }),
+            };
+            Ok(vfio::RegionInfo {
+                offset,
+                size,
+                flags,
+            })
+        }
         // No VGA support and no device-specific regions (yet): vfio-pci answers EINVAL too
         // for a device without them.
         _ => Err(EINVAL),

@@ -89,6 +89,21 @@ int main(int argc, char *argv[])
 		printf("errno region_info_index_1000=%d\n",
 		       rvfio_ioctl(device->fd, VFIO_DEVICE_GET_REGION_INFO, &r));
 	}
+	{
+		struct vfio_device_feature feature = {
+			.argsz = sizeof(feature),
+			.flags = 0x80000000 | VFIO_DEVICE_FEATURE_PROBE,
+		};
+
+		printf("errno feature_unknown_flags=%d\n",
+		       rvfio_ioctl(device->fd, VFIO_DEVICE_FEATURE, &feature));
+		feature.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET | 0xfff0;
+		printf("errno feature_unknown=%d\n",
+		       rvfio_ioctl(device->fd, VFIO_DEVICE_FEATURE, &feature));
+		feature.argsz = 4;
+		printf("errno feature_short=%d\n",
+		       rvfio_ioctl(device->fd, VFIO_DEVICE_FEATURE, &feature));
+	}
 	printf("errno unknown_ioctl=%d\n",
 	       rvfio_ioctl(device->fd, _IO(VFIO_TYPE, VFIO_BASE + 60), NULL));
 	printf("errno config_read_past_end=%ld\n",
