@@ -9,7 +9,6 @@ mount -t devtmpfs dev /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmp /dev/shm
-mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tmpfs tmp /var/tmp 2>/dev/null
@@ -18,6 +17,20 @@ run=$(sed -n 's/.*rvfio\.run=\([^ ]*\).*/\1/p' /proc/cmdline)
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 rvfio_out "$run"
 . "$run/env.sh"
 export RVFIO_OUT RVFIO_TOP RVFIO_CACHE RVFIO_MODULES RVFIO_KVER PATH HOME=/tmp
+
+# A private, writable /tmp. The repo, the cache or the run directory may live under the
+# host's /tmp: keep a view of it and bind them back over the new /tmp.
+mkdir -p /run/host/tmp
+mount --rbind /tmp /run/host/tmp
+mount -t tmpfs tmp /tmp
+for p in "$RVFIO_TOP" "$RVFIO_CACHE" "$run"; do
+	case $p in
+	/tmp/*)
+		mkdir -p "$p"
+		mountpoint -q "$p" || mount --rbind "/run/host$p" "$p"
+		;;
+	esac
+done
 
 # The modules built with this kernel: the read-only root may have no /lib/modules, so
 # modprobe (ours and the kernel's request_module) gets the cache as its base directory.

@@ -25,8 +25,9 @@ fi
 (cd "$TOP" && touch "${files[@]}")
 grep -h '^+++ b/.*\.rs' "$TOP"/patches/*.patch | sed 's|^+++ b/||; s|\t.*||' | sort -u |
 	while read -r f; do touch "$TREE/$f"; done
-"$TOP/scripts/build.sh" >/dev/null 2>&1
-if grep -Eq '^(warning|error)' "$CACHE/build.log"; then
+rebuilt=yes
+"$TOP/scripts/build.sh" >/dev/null 2>&1 || rebuilt=no
+if [ $rebuilt = no ] || grep -Eq '^(warning|error)' "$CACHE/build.log"; then
 	grep -E -A6 '^(warning|error)' "$CACHE/build.log" | head -60
 	echo "FAIL: clippy"; f=$((f + 1))
 else

@@ -29,7 +29,8 @@ kernel=$TREE/arch/x86/boot/bzImage
 
 mkdir -p "$CACHE/vm"
 # Keep the newest run directories only.
-ls -1dt "$CACHE"/vm/run.* 2>/dev/null | tail -n +20 | xargs -r rm -rf
+find "$CACHE/vm" -maxdepth 1 -name 'run.*' -printf '%T@ %p\n' | sort -rn | tail -n +20 |
+	cut -d' ' -f2- | xargs -r rm -rf
 run=$(mktemp -d "$CACHE/vm/run.XXXXXX")
 ln -sfn "$run" "$CACHE/vm/last"
 # The guest's scratch disk for the NVMe controller.

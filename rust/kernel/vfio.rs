@@ -39,6 +39,10 @@ use core::{
     mem::offset_of,
     ops::Deref,
     ptr::NonNull, //
+    sync::atomic::{
+        AtomicBool,
+        Ordering, //
+    },
 };
 
 pub mod uapi;
@@ -163,8 +167,8 @@ impl<T: Operations, Ctx: device::DeviceContext> Device<T, Ctx> {
 
     /// Returns the parent device (the PCI function for a PCI bus driver).
     pub fn parent_device(&self) -> &device::Device {
-        // SAFETY: `vdev.dev` is the parent set at allocation; the device holds a reference to
-        // it for its whole lifetime.
+        // SAFETY: `vdev.dev` is the parent set at allocation; `Registration::new_physical` took
+        // a reference to it that `VTable::release` drops, so it lives as long as `self`.
         unsafe { device::Device::from_raw((*self.as_raw()).dev) }
     }
 
@@ -229,17 +233,29 @@ unsafe impl<T: Operations, Ctx: device::DeviceContext> Sync for Device<T, Ctx> {
 /// A VFIO device registered with the VFIO core, visible to user space as a group member and
 /// as `/dev/vfio/devices/vfioN`.
 ///
-/// Dropping it unregisters the device, which waits until user space has closed it (asking it
-/// to through [`Operations::request`]). The lifetime ties it to the binding of the parent.
+/// [`Registration::unregister`] (or dropping the registration) unregisters the device, which
+/// waits until user space has closed it, asking it to through [`Operations::request`]. A bus
+/// driver calls it from its unbind callback, so that user space is gone before the bus core
+/// tears the binding down, as the C VFIO drivers do in `remove`.
+///
+/// # Invariants
+///
+/// `dev` is registered while `registered` is true.
 pub struct Registration<'a, T: Operations> {
     dev: ARef<Device<T>>,
+    registered: AtomicBool,
     _parent: PhantomData<&'a device::Device<Bound>>,
 }
 
 impl<'a, T: Operations> Registration<'a, T> {
     /// Allocates a VFIO device for `parent` holding the data `init` makes, and registers it for
     /// a physical device in an IOMMU group (`vfio_register_group_dev()`).
-    pub fn new_physical(
+    ///
+    /// # Safety
+    ///
+    /// The registration must not be leaked: it is unregistered (explicitly or by `Drop`) before
+    /// `parent` is unbound, since callbacks rely on the parent being bound.
+    pub unsafe fn new_physical(
         parent: &'a device::Device<Bound>,
         init: impl PinInit<T, Error>,
     ) -> Result<Self> {
@@ -258,6 +274,9 @@ impl<'a, T: Operations> Registration<'a, T> {
                 &VTable::<T>::VTABLE,
             )
         })?;
+        // The VFIO device keeps its parent alive; `VTable::release` drops this reference.
+        // SAFETY: `parent` is a valid device.
+        unsafe { bindings::get_device(parent.as_raw()) };
         let this = raw.cast::<Device<T>>();
         // SAFETY: `this` is the zeroed allocation just returned; it owns the initial reference,
         // which `dev` takes over (its drop releases the device even if `init` fails, and the
@@ -271,8 +290,10 @@ impl<'a, T: Operations> Registration<'a, T> {
 
         // SAFETY: `dev` is a fully initialised, not yet registered VFIO device.
         to_result(unsafe { bindings::vfio_register_group_dev(dev.as_raw()) })?;
+        // INVARIANT: registered just above.
         Ok(Self {
             dev,
+            registered: AtomicBool::new(true),
             _parent: PhantomData,
         })
     }
@@ -281,13 +302,72 @@ impl<'a, T: Operations> Registration<'a, T> {
     pub fn device(&self) -> &ARef<Device<T>> {
         &self.dev
     }
+
+    /// Unregisters the device, waiting until user space has closed it. Idempotent.
+    pub fn unregister(&self) {
+        if self.registered.swap(false, Ordering::AcqRel) {
+            // SAFETY: By the type invariant the device was registered, and the swap makes this
+            // the only unregistration.
+            unsafe { bindings::vfio_unregister_group_dev(self.dev.as_raw()) };
+        }
+    }
 }
 
 impl<T: Operations> Drop for Registration<'_, T> {
     fn drop(&mut self) {
-        // SAFETY: The device was registered in `new_physical`; this waits for users to go away.
-        unsafe { bindings::vfio_unregister_group_dev(self.dev.as_raw()) };
+        self.unregister();
     }
+}
+
+/// The VFIO core's iommufd operations for physical devices; unset without `CONFIG_IOMMUFD`.
+mod iommufd {
+    use crate::bindings::{
+        iommufd_ctx,
+        vfio_device, //
+    };
+    use crate::prelude::*;
+
+    type Bind = Option<unsafe extern "C" fn(*mut vfio_device, *mut iommufd_ctx, *mut u32) -> c_int>;
+    type Unbind = Option<unsafe extern "C" fn(*mut vfio_device)>;
+    type Attach = Option<unsafe extern "C" fn(*mut vfio_device, *mut u32) -> c_int>;
+    type PasidAttach = Option<unsafe extern "C" fn(*mut vfio_device, u32, *mut u32) -> c_int>;
+    type PasidDetach = Option<unsafe extern "C" fn(*mut vfio_device, u32)>;
+
+    #[cfg(CONFIG_IOMMUFD)]
+    use crate::bindings::{
+        vfio_iommufd_physical_attach_ioas,
+        vfio_iommufd_physical_bind,
+        vfio_iommufd_physical_detach_ioas,
+        vfio_iommufd_physical_pasid_attach_ioas,
+        vfio_iommufd_physical_pasid_detach_ioas,
+        vfio_iommufd_physical_unbind, //
+    };
+
+    #[cfg(CONFIG_IOMMUFD)]
+    pub(super) const BIND: Bind = Some(vfio_iommufd_physical_bind);
+    #[cfg(CONFIG_IOMMUFD)]
+    pub(super) const UNBIND: Unbind = Some(vfio_iommufd_physical_unbind);
+    #[cfg(CONFIG_IOMMUFD)]
+    pub(super) const ATTACH_IOAS: Attach = Some(vfio_iommufd_physical_attach_ioas);
+    #[cfg(CONFIG_IOMMUFD)]
+    pub(super) const DETACH_IOAS: Unbind = Some(vfio_iommufd_physical_detach_ioas);
+    #[cfg(CONFIG_IOMMUFD)]
+    pub(super) const PASID_ATTACH_IOAS: PasidAttach = Some(vfio_iommufd_physical_pasid_attach_ioas);
+    #[cfg(CONFIG_IOMMUFD)]
+    pub(super) const PASID_DETACH_IOAS: PasidDetach = Some(vfio_iommufd_physical_pasid_detach_ioas);
+
+    #[cfg(not(CONFIG_IOMMUFD))]
+    pub(super) const BIND: Bind = None;
+    #[cfg(not(CONFIG_IOMMUFD))]
+    pub(super) const UNBIND: Unbind = None;
+    #[cfg(not(CONFIG_IOMMUFD))]
+    pub(super) const ATTACH_IOAS: Attach = None;
+    #[cfg(not(CONFIG_IOMMUFD))]
+    pub(super) const DETACH_IOAS: Unbind = None;
+    #[cfg(not(CONFIG_IOMMUFD))]
+    pub(super) const PASID_ATTACH_IOAS: PasidAttach = None;
+    #[cfg(not(CONFIG_IOMMUFD))]
+    pub(super) const PASID_DETACH_IOAS: PasidDetach = None;
 }
 
 /// The C operations table for `T`.
@@ -298,12 +378,12 @@ impl<T: Operations> VTable<T> {
         name: crate::str::as_char_ptr_in_const_context(T::NAME).cast_mut(),
         init: None,
         release: Some(Self::release),
-        bind_iommufd: Some(bindings::vfio_iommufd_physical_bind),
-        unbind_iommufd: Some(bindings::vfio_iommufd_physical_unbind),
-        attach_ioas: Some(bindings::vfio_iommufd_physical_attach_ioas),
-        detach_ioas: Some(bindings::vfio_iommufd_physical_detach_ioas),
-        pasid_attach_ioas: Some(bindings::vfio_iommufd_physical_pasid_attach_ioas),
-        pasid_detach_ioas: Some(bindings::vfio_iommufd_physical_pasid_detach_ioas),
+        bind_iommufd: iommufd::BIND,
+        unbind_iommufd: iommufd::UNBIND,
+        attach_ioas: iommufd::ATTACH_IOAS,
+        detach_ioas: iommufd::DETACH_IOAS,
+        pasid_attach_ioas: iommufd::PASID_ATTACH_IOAS,
+        pasid_detach_ioas: iommufd::PASID_DETACH_IOAS,
         open_device: if T::HAS_OPEN_DEVICE {
             Some(Self::open_device)
         } else {
@@ -354,6 +434,9 @@ impl<T: Operations> VTable<T> {
                 core::ptr::drop_in_place(&raw mut (*this).data);
             }
         }
+        // SAFETY: `Registration::new_physical` took this reference on the parent right after
+        // allocating, before any path that can release the device.
+        unsafe { bindings::put_device((*vdev).dev) };
     }
 
     /// # Safety

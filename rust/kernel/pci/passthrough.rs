@@ -14,7 +14,8 @@ use crate::{
     bindings,
     device,
     error::to_result,
-    prelude::*, //
+    prelude::*,
+    sync::aref::ARef, //
 };
 use core::ptr::NonNull;
 
@@ -30,7 +31,7 @@ fn pcibios_result(ret: c_int) -> Result {
         bindings::PCIBIOS_SET_FAILED => Err(EIO),
         bindings::PCIBIOS_BUFFER_TOO_SMALL => Err(ENOSPC),
         _ if ret < 0 => Err(Error::from_errno(ret)),
-        _ => Err(EIO),
+        _ => Err(ERANGE),
     }
 }
 
@@ -65,15 +66,6 @@ macro_rules! user_config_accessors {
 }
 
 impl Device {
-    user_config_accessors! {
-        user_read_config_u8, user_write_config_u8, u8,
-            pci_user_read_config_byte, pci_user_write_config_byte;
-        user_read_config_u16, user_write_config_u16, u16,
-            pci_user_read_config_word, pci_user_write_config_word;
-        user_read_config_u32, user_write_config_u32, u32,
-            pci_user_read_config_dword, pci_user_write_config_dword;
-    }
-
     /// Returns the size of the device's configuration space in bytes (256 or 4096).
     #[inline]
     pub fn cfg_size(&self) -> usize {
@@ -159,7 +151,59 @@ impl Drop for SavedState {
     }
 }
 
+/// A BAR's address range claimed by [`Device::request_bar`], released on drop.
+///
+/// # Invariants
+///
+/// `pdev`'s BAR `bar` was requested by this object.
+pub struct BarRegion {
+    pdev: ARef<Device>,
+    bar: u32,
+}
+
+impl Drop for BarRegion {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant this object owns the request of BAR `bar`.
+        unsafe { bindings::pci_release_selected_regions(self.pdev.as_raw(), 1 << self.bar) };
+    }
+}
+
 impl Device<device::Bound> {
+    user_config_accessors! {
+        user_read_config_u8, user_write_config_u8, u8,
+            pci_user_read_config_byte, pci_user_write_config_byte;
+        user_read_config_u16, user_write_config_u16, u16,
+            pci_user_read_config_word, pci_user_write_config_word;
+        user_read_config_u32, user_write_config_u32, u32,
+            pci_user_read_config_dword, pci_user_write_config_dword;
+    }
+
+    /// Returns the number of enabled SR-IOV virtual functions.
+    pub fn num_vf(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        let n = unsafe { bindings::pci_num_vf(self.as_raw()) };
+        // CAST: the count is between 0 and 65535.
+        n as u32
+    }
+
+    /// Claims BAR `bar`'s address range for the caller (`pci_request_selected_regions()`) until
+    /// the returned [`BarRegion`] is dropped; `EBUSY` when another owner has it.
+    pub fn request_bar(&self, bar: u32, name: &'static CStr) -> Result<BarRegion> {
+        if bar >= bindings::PCI_ROM_RESOURCE {
+            return Err(EINVAL);
+        }
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver; `name`
+        // is static, as the resource keeps a pointer to it.
+        to_result(unsafe {
+            bindings::pci_request_selected_regions(self.as_raw(), 1 << bar, name.as_char_ptr())
+        })?;
+        // INVARIANT: the region was just requested.
+        Ok(BarRegion {
+            pdev: (&**self).into(),
+            bar,
+        })
+    }
+
     /// Enables the device's I/O and memory resources (`pci_enable_device()`).
     ///
     /// Calls nest: each successful call needs a matching [`Device::disable_device`].

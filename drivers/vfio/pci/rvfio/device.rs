@@ -24,6 +24,8 @@ pub(crate) struct OpenState {
     pub(crate) reset_works: bool,
     /// The device's state as it was at open, restored at close.
     saved: Option<pci::SavedState>,
+    /// BARs claimed for user space (on first mmap), released at close.
+    pub(crate) bars: [Option<pci::BarRegion>; 6],
 }
 
 /// One PCI function owned by rvfio-pci.
@@ -35,6 +37,10 @@ pub(crate) struct RvfioDevice {
     /// orders them against the other callbacks.
     #[pin]
     pub(crate) open: Mutex<OpenState>,
+    /// Serialises the driver's own changes of memory decode (ROM probing). Taken after `open`
+    /// when both are held; the configuration engine turns it into vfio-pci's memory lock.
+    #[pin]
+    pub(crate) memory: Mutex<()>,
 }
 
 impl RvfioDevice {
@@ -42,6 +48,7 @@ impl RvfioDevice {
         try_pin_init!(Self {
             pdev: pdev.into(),
             open <- new_mutex!(OpenState::default()),
+            memory <- new_mutex!(()),
         })
     }
 }
@@ -82,16 +89,24 @@ impl vfio::Operations for RvfioDevice {
         let mut open = dev.open.lock();
 
         pdev.clear_master();
-        let restore = match open.saved.take() {
+        // As vfio_pci_core_disable(): a missing saved state counts as loaded (C's
+        // pci_load_and_free_saved_state(NULL) succeeds); a failed load falls back to the
+        // current state when the device can be reset, and skips the reset otherwise.
+        let loaded = match open.saved.take() {
             Some(saved) => pdev.load_saved_state(saved).is_ok(),
-            None => false,
+            None => true,
         };
-        if restore || open.reset_works {
-            if !restore {
-                dev_info!(pdev, "could not reload the saved state\n");
+        let mut quiesce = true;
+        if !loaded {
+            dev_info!(pdev, "could not reload the saved state\n");
+            if open.reset_works {
                 pdev.save_state();
+            } else {
+                quiesce = false;
             }
-            // Leave the device quiet: INTx disabled, no decode, no DMA.
+        }
+        if quiesce {
+            // INTx disabled, no decode, no DMA until the state is restored.
             let _ = pdev.user_write_config_u16(PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
             if open.reset_works {
                 // Best effort, as vfio-pci: skipped when a lock is contended. The state loaded
@@ -101,6 +116,7 @@ impl vfio::Operations for RvfioDevice {
             pdev.restore_state();
         }
         pdev.disable_device();
+        // Drops the BAR claims.
         *open = OpenState::default();
     }
 

@@ -38,9 +38,28 @@ impl pci::Driver for RvfioPci {
         if pdev.header_type() != PCI_HEADER_TYPE_NORMAL {
             return Err(EINVAL);
         }
-        let reg = vfio::Registration::new_physical(pdev.as_ref(), RvfioDevice::new(pdev))
-            .inspect_err(|e| dev_err!(pdev, "cannot register the VFIO device: {:?}\n", e))?;
+        // As vfio-pci: a PF whose VFs already exist is in use by the host.
+        if pdev.num_vf() != 0 {
+            dev_warn!(pdev, "cannot bind to PF with SR-IOV enabled\n");
+            return Err(EBUSY);
+        }
+        // Until VF tokens exist (vfio-pci requires one when the PF is user-owned), VFs are
+        // refused rather than handed out without one.
+        if pdev.is_virtfn() {
+            dev_info!(pdev, "VFs are not supported yet\n");
+            return Err(EINVAL);
+        }
+        // SAFETY: The registration is returned as the driver data, which the PCI core keeps
+        // until the device is unbound, and `unbind` unregisters it first.
+        let reg =
+            unsafe { vfio::Registration::new_physical(pdev.as_ref(), RvfioDevice::new(pdev)) }
+                .inspect_err(|e| dev_err!(pdev, "cannot register the VFIO device: {:?}\n", e))?;
         dev_dbg!(pdev, "registered with VFIO\n");
         Ok(reg)
+    }
+
+    fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        // Wait for user space to let go while the device is still bound, as vfio-pci's remove.
+        this.unregister();
     }
 }

@@ -42,6 +42,8 @@ use kernel::{
 
 /// `IORESOURCE_MEM`: the resource is memory space.
 const IORESOURCE_MEM: u64 = 0x200;
+/// `IORESOURCE_UNSET`: no address assigned.
+const IORESOURCE_UNSET: u64 = 0x2000_0000;
 
 const RW: u32 = uapi::VFIO_REGION_INFO_FLAG_READ | uapi::VFIO_REGION_INFO_FLAG_WRITE;
 
@@ -77,7 +79,7 @@ pub(crate) fn info(
             })
         }
         uapi::VFIO_PCI_ROM_REGION_INDEX => {
-            let size = rom_size(pdev);
+            let size = rom_size(dev, pdev);
             let flags = if size != 0 {
                 uapi::VFIO_REGION_INFO_FLAG_READ
             } else {
@@ -144,6 +146,19 @@ pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Resu
     if !req.fits(vma.end() - vma.start(), pdev.resource_len(bar)?, page_shift) {
         return Err(EINVAL);
     }
+    // Claim the BAR for the user before exposing it; this also refuses BARs the PCI core
+    // could not assign (and so never inserted into the resource tree).
+    if pdev.resource_flags(bar)? & IORESOURCE_UNSET != 0 {
+        return Err(EBUSY);
+    }
+    {
+        let mut open = dev.open.lock();
+        // CAST: `bar` < 6.
+        let slot = &mut open.bars[bar as usize];
+        if slot.is_none() {
+            *slot = Some(pdev.request_bar(bar, c"rvfio-pci")?);
+        }
+    }
     // CAST: physical addresses fit in `usize` on 64-bit kernels.
     let pfn = (pdev.resource_start(bar)? as usize >> PAGE_SHIFT) + req.page;
     // SAFETY: The vma's pages from `pfn` on lie inside memory BAR `bar` of the function bound
@@ -153,9 +168,10 @@ pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Resu
 
 /// The size vfio-pci reports for the ROM region: the BAR size when the BAR holds a valid
 /// image, the shadow copy rounded up to a power of two, or 0.
-fn rom_size(pdev: &pci::Device<Bound>) -> u64 {
+fn rom_size(dev: &vfio::Device<RvfioDevice, Bound>, pdev: &pci::Device<Bound>) -> u64 {
     let (start, len) = pdev.rom_resource();
     if start != 0 {
+        let _memory = dev.memory.lock();
         // Reading the ROM needs memory decode, as in vfio_pci_memory_lock_and_enable().
         let Ok(cmd) = pdev.user_read_config_u16(PCI_COMMAND) else {
             return 0;
