@@ -5,7 +5,8 @@
 use crate::regions;
 use kernel::{
     device::Bound,
-    new_mutex, pci,
+    new_mutex,
+    pci,
     prelude::*,
     sync::{
         aref::ARef,
@@ -14,7 +15,7 @@ use kernel::{
     vfio::{
         self,
         uapi, //
-    },
+    }, //
 };
 
 /// What exists only while user space has the device open.
