@@ -151,20 +151,139 @@ impl Drop for SavedState {
     }
 }
 
-/// A BAR's address range claimed by [`Device::request_bar`], released on drop.
+/// A BAR claimed for the caller and mapped into the kernel (`pci_request_selected_regions()`
+/// and `pci_iomap()`), memory or I/O port space alike. Unmapped and released on drop.
+///
+/// Accesses go through the `ioread*`/`iowrite*` family, which handles both spaces. 8-byte
+/// accesses use the `lo_hi` variants, as vfio-pci does: one 64-bit access to memory space, two
+/// 4-byte ones (low half first) to I/O port space.
 ///
 /// # Invariants
 ///
-/// `pdev`'s BAR `bar` was requested by this object.
-pub struct BarRegion {
+/// `addr` maps all `len` bytes of BAR `bar` of `pdev`, whose region this object requested.
+pub struct IoMap {
     pdev: ARef<Device>,
     bar: u32,
+    addr: NonNull<c_void>,
+    len: usize,
 }
 
-impl Drop for BarRegion {
+// SAFETY: The mapping may be used from any thread; the accessors take `&self`.
+unsafe impl Send for IoMap {}
+// SAFETY: Concurrent I/O accesses are as safe as they are in C; no Rust data is shared.
+unsafe impl Sync for IoMap {}
+
+macro_rules! iomap_accessors {
+    ($($read:ident, $write:ident, $ty:ty, $c_read:ident, $c_write:ident;)*) => {
+        $(
+            /// Reads at `off`, which must be naturally aligned and inside the BAR.
+            pub fn $read(&self, off: usize) -> Result<$ty> {
+                let p = self.at(off, size_of::<$ty>())?;
+                // SAFETY: `p` is inside the mapping, by `at()`.
+                let v = unsafe { bindings::$c_read(p) };
+                // CAST: the C accessor returns at most `size_of::<$ty>()` bytes of data.
+                Ok(v as $ty)
+            }
+
+            /// Writes `val` at `off`, which must be naturally aligned and inside the BAR.
+            pub fn $write(&self, off: usize, val: $ty) -> Result {
+                let p = self.at(off, size_of::<$ty>())?;
+                // SAFETY: `p` is inside the mapping, by `at()`.
+                unsafe { bindings::$c_write(val, p.cast_mut()) };
+                Ok(())
+            }
+        )*
+    };
+}
+
+impl IoMap {
+    /// Returns the length of the BAR in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Returns whether the mapping is empty (never: empty BARs cannot be mapped).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The address of `size` bytes at `off`, checked against the mapping and for alignment.
+    fn at(&self, off: usize, size: usize) -> Result<*const c_void> {
+        if off % size != 0 || off.checked_add(size).is_none_or(|end| end > self.len) {
+            return Err(EINVAL);
+        }
+        // SAFETY: `off + size <= len`, so the result stays inside the mapping.
+        Ok(unsafe { self.addr.as_ptr().cast::<u8>().add(off) }.cast())
+    }
+
+    iomap_accessors! {
+        read8, write8, u8, ioread8, iowrite8;
+        read16, write16, u16, ioread16, iowrite16;
+        read32, write32, u32, ioread32, iowrite32;
+        read64, write64, u64, __ioread64_lo_hi, __iowrite64_lo_hi;
+    }
+}
+
+impl Drop for IoMap {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant this object owns the request of BAR `bar`.
-        unsafe { bindings::pci_release_selected_regions(self.pdev.as_raw(), 1 << self.bar) };
+        // SAFETY: By the type invariant the mapping and the region request are ours.
+        unsafe {
+            bindings::pci_iounmap(self.pdev.as_raw(), self.addr.as_ptr());
+            bindings::pci_release_selected_regions(self.pdev.as_raw(), 1 << self.bar);
+        }
+    }
+}
+
+/// The expansion ROM mapped with `pci_map_rom()`, unmapped on drop.
+///
+/// # Invariants
+///
+/// `addr` maps `len` bytes of `pdev`'s ROM image, mapped by this object.
+pub struct RomMap<'a> {
+    pdev: &'a Device<device::Bound>,
+    addr: NonNull<c_void>,
+    len: usize,
+}
+
+impl RomMap<'_> {
+    /// Returns the size of the ROM image in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Returns whether the image is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Reads `out.len()` (1, 2 or 4) bytes at `off`, naturally aligned and inside the image.
+    pub fn read(&self, off: usize, out: &mut [u8]) -> Result {
+        let size = out.len();
+        if !matches!(size, 1 | 2 | 4)
+            || off % size != 0
+            || off.checked_add(size).is_none_or(|end| end > self.len)
+        {
+            return Err(EINVAL);
+        }
+        // SAFETY: `off + size <= len`: inside the mapping.
+        let p = unsafe { self.addr.as_ptr().cast::<u8>().add(off) }.cast::<c_void>();
+        // SAFETY: `p` is inside the mapping.
+        let v = unsafe {
+            match size {
+                1 => bindings::ioread8(p),
+                2 => bindings::ioread16(p),
+                _ => bindings::ioread32(p),
+            }
+        };
+        out.copy_from_slice(&v.to_le_bytes()[..size]);
+        Ok(())
+    }
+}
+
+impl Drop for RomMap<'_> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the mapping is ours.
+        unsafe { bindings::pci_unmap_rom(self.pdev.as_raw(), self.addr.as_ptr()) };
     }
 }
 
@@ -186,10 +305,15 @@ impl Device<device::Bound> {
         n as u32
     }
 
-    /// Claims BAR `bar`'s address range for the caller (`pci_request_selected_regions()`) until
-    /// the returned [`BarRegion`] is dropped; `EBUSY` when another owner has it.
-    pub fn request_bar(&self, bar: u32, name: &'static CStr) -> Result<BarRegion> {
+    /// Claims BAR `bar` for the caller and maps it into the kernel; `EBUSY` when another owner
+    /// has the range (or it was never assigned), `ENOMEM` when it cannot be mapped.
+    pub fn iomap_bar(&self, bar: u32, name: &'static CStr) -> Result<IoMap> {
         if bar >= bindings::PCI_ROM_RESOURCE {
+            return Err(EINVAL);
+        }
+        // CAST: BAR sizes fit in `usize` on 64-bit kernels.
+        let len = self.resource_len(bar)? as usize;
+        if len == 0 {
             return Err(EINVAL);
         }
         // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver; `name`
@@ -197,10 +321,34 @@ impl Device<device::Bound> {
         to_result(unsafe {
             bindings::pci_request_selected_regions(self.as_raw(), 1 << bar, name.as_char_ptr())
         })?;
-        // INVARIANT: the region was just requested.
-        Ok(BarRegion {
+        // SAFETY: As above; `bar` is a valid BAR index; 0 maps the whole BAR.
+        // CAST: `bar` < 6.
+        let addr = unsafe { bindings::pci_iomap(self.as_raw(), bar as c_int, 0) };
+        let Some(addr) = NonNull::new(addr) else {
+            // SAFETY: The region was requested above.
+            unsafe { bindings::pci_release_selected_regions(self.as_raw(), 1 << bar) };
+            return Err(ENOMEM);
+        };
+        // INVARIANT: requested and mapped above.
+        Ok(IoMap {
             pdev: (&**self).into(),
             bar,
+            addr,
+            len,
+        })
+    }
+
+    /// Maps the expansion ROM image (`pci_map_rom()`, which enables ROM decode); `None` when
+    /// there is no valid image. Memory decode must be enabled.
+    pub fn map_rom(&self) -> Option<RomMap<'_>> {
+        let mut len: usize = 0;
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        let addr = NonNull::new(unsafe { bindings::pci_map_rom(self.as_raw(), &mut len) })?;
+        // INVARIANT: mapped just above.
+        Some(RomMap {
+            pdev: self,
+            addr,
+            len,
         })
     }
 
@@ -293,14 +441,6 @@ impl Device<device::Bound> {
 
     /// Returns whether the expansion ROM holds a valid image; needs memory decode enabled.
     pub fn rom_is_valid(&self) -> bool {
-        let mut size: usize = 0;
-        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
-        let io = unsafe { bindings::pci_map_rom(self.as_raw(), &mut size) };
-        if io.is_null() {
-            return false;
-        }
-        // SAFETY: `io` was just returned by `pci_map_rom()` for this device.
-        unsafe { bindings::pci_unmap_rom(self.as_raw(), io) };
-        true
+        self.map_rom().is_some()
     }
 }

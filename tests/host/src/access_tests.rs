@@ -99,3 +99,70 @@ fn map_request_fits_the_page_rounded_region() {
     assert!(!r(1).fits(usize::MAX, 0x4000, 12));
     assert!(!r(0).fits(0x1000, u64::MAX, 12));
 }
+
+/// Splits a BAR access the way the driver does.
+fn bar_split(mut off: u64, mut count: usize, xs: u64, xe: u64, max: usize) -> Vec<BarStep> {
+    let mut out = Vec::new();
+    while count > 0 {
+        let step = bar_step(off, count, xs, xe, max);
+        let n = match step {
+            BarStep::Io(n) | BarStep::Skip(n) => n,
+        };
+        assert!(n > 0 && n <= count);
+        out.push(step);
+        off += n as u64;
+        count -= n;
+    }
+    out
+}
+
+#[test]
+fn bar_steps_without_exclusion() {
+    use BarStep::*;
+    assert_eq!(bar_split(0, 16, 0, 0, 8), vec![Io(8), Io(8)]);
+    assert_eq!(bar_split(4, 12, 0, 0, 8), vec![Io(4), Io(8)]);
+    assert_eq!(bar_split(1, 8, 0, 0, 8), vec![Io(1), Io(2), Io(4), Io(1)]);
+    // ROM accesses are at most 4 bytes wide.
+    assert_eq!(bar_split(0, 8, 0, 0, 4), vec![Io(4), Io(4)]);
+}
+
+#[test]
+fn bar_steps_skip_the_msix_table() {
+    use BarStep::*;
+    // Table at [0x10, 0x30): accesses stop at it, skip it whole, resume after.
+    assert_eq!(
+        bar_split(0x8, 0x30, 0x10, 0x30, 8),
+        vec![Io(8), Skip(0x20), Io(8)]
+    );
+    assert_eq!(bar_split(0x12, 4, 0x10, 0x30, 8), vec![Skip(4)]);
+    assert_eq!(bar_split(0xe, 4, 0x10, 0x30, 8), vec![Io(2), Skip(2)]);
+}
+
+#[test]
+fn bar_steps_never_touch_the_excluded_range() {
+    for xs in [0u64, 4, 6, 16] {
+        for len in [0u64, 2, 8, 12] {
+            let xe = xs + len;
+            for off in 0..40u64 {
+                for count in 1..24usize {
+                    let mut at = off;
+                    for step in bar_split(off, count, xs, xe, 8) {
+                        match step {
+                            BarStep::Io(n) => {
+                                let end = at + n as u64;
+                                assert!(end <= xs || at >= xe, "I/O inside the exclusion");
+                                assert_eq!(at % n as u64, 0);
+                                at = end;
+                            }
+                            BarStep::Skip(n) => {
+                                assert!(at >= xs && at + n as u64 <= xe, "skip outside it");
+                                at += n as u64;
+                            }
+                        }
+                    }
+                    assert_eq!(at, off + count as u64);
+                }
+            }
+        }
+    }
+}

@@ -75,3 +75,44 @@ impl MapRequest {
         }
     }
 }
+
+/// One step of a BAR access, as vfio-pci splits them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BarStep {
+    /// An I/O access of this many bytes (8, 4, 2 or 1), naturally aligned.
+    Io(usize),
+    /// This many bytes of the excluded range (the MSI-X table): reads see `0xff`, writes are
+    /// dropped.
+    Skip(usize),
+}
+
+/// The next step of an access at `off` with `count` (> 0) bytes to go, where
+/// `[x_start, x_end)` is excluded and accesses are at most `max_width` bytes wide: the widest
+/// naturally aligned access that fits before the excluded range, else a skip to its end.
+pub(crate) fn bar_step(
+    off: u64,
+    count: usize,
+    x_start: u64,
+    x_end: u64,
+    max_width: usize,
+) -> BarStep {
+    // CAST: `usize` fits in `u64`; the results are at most `count`.
+    let count64 = count as u64;
+    let fillable = if off < x_start {
+        count64.min(x_start - off)
+    } else if off >= x_end {
+        count64
+    } else {
+        0
+    };
+    for width in [8u64, 4, 2] {
+        if fillable >= width && off % width == 0 && max_width as u64 >= width {
+            return BarStep::Io(width as usize);
+        }
+    }
+    if fillable > 0 {
+        BarStep::Io(1)
+    } else {
+        BarStep::Skip(count64.min(x_end - off) as usize)
+    }
+}

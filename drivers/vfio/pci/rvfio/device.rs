@@ -10,6 +10,7 @@ use kernel::{
     prelude::*,
     sync::{
         aref::ARef,
+        Arc,
         Mutex, //
     },
     vfio::{
@@ -25,8 +26,9 @@ pub(crate) struct OpenState {
     pub(crate) reset_works: bool,
     /// The device's state as it was at open, restored at close.
     saved: Option<pci::SavedState>,
-    /// BARs claimed for user space (on first mmap), released at close.
-    pub(crate) bars: [Option<pci::BarRegion>; 6],
+    /// BARs claimed for user space and mapped into the kernel on first access or mmap,
+    /// released at close.
+    pub(crate) bars: [Option<Arc<pci::IoMap>>; 6],
 }
 
 /// One PCI function owned by rvfio-pci.
@@ -126,7 +128,15 @@ impl vfio::Operations for RvfioDevice {
         buf: &mut kernel::uaccess::UserSliceWriter,
         offset: u64,
     ) -> Result<usize> {
-        regions::read(dev, buf, offset)
+        regions::rw(dev, regions::UserBuf::Read(buf), offset)
+    }
+
+    fn write(
+        dev: &vfio::Device<Self, Bound>,
+        buf: &mut kernel::uaccess::UserSliceReader,
+        offset: u64,
+    ) -> Result<usize> {
+        regions::rw(dev, regions::UserBuf::Write(buf), offset)
     }
 
     fn mmap(dev: &vfio::Device<Self, Bound>, vma: &kernel::mm::virt::VmaNew) -> Result {

@@ -12,10 +12,12 @@
 //!   cannot run while a mapping holds the file.
 
 use crate::access::{
+    bar_step,
     in_bounds,
     index_to_offset,
     piece,
     split_offset,
+    BarStep,
     MapRequest, //
 };
 use crate::device::{
@@ -33,7 +35,11 @@ use kernel::{
     },
     pci,
     prelude::*,
-    uaccess::UserSliceWriter,
+    sync::Arc,
+    uaccess::{
+        UserSliceReader,
+        UserSliceWriter, //
+    },
     vfio::{
         self,
         uapi, //
@@ -127,6 +133,10 @@ fn msix_bar(pdev: &pci::Device<Bound>) -> Option<u32> {
 const PCI_MSIX_TABLE: u16 = 4;
 /// `PCI_MSIX_TABLE_BIR`: the BAR indicator bits.
 const PCI_MSIX_TABLE_BIR: u32 = 0x7;
+/// `PCI_MSIX_FLAGS`: offset of the message control register in the MSI-X capability.
+const PCI_MSIX_FLAGS: u16 = 2;
+/// `PCI_MSIX_FLAGS_QSIZE`: table size minus one.
+const PCI_MSIX_FLAGS_QSIZE: u16 = 0x7ff;
 
 /// `mmap(2)` of a BAR, with the checks vfio-pci makes.
 pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Result {
@@ -146,19 +156,8 @@ pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Resu
     if !req.fits(vma.end() - vma.start(), pdev.resource_len(bar)?, page_shift) {
         return Err(EINVAL);
     }
-    // Claim the BAR for the user before exposing it; this also refuses BARs the PCI core
-    // could not assign (and so never inserted into the resource tree).
-    if pdev.resource_flags(bar)? & IORESOURCE_UNSET != 0 {
-        return Err(EBUSY);
-    }
-    {
-        let mut open = dev.open.lock();
-        // CAST: `bar` < 6.
-        let slot = &mut open.bars[bar as usize];
-        if slot.is_none() {
-            *slot = Some(pdev.request_bar(bar, c"rvfio-pci")?);
-        }
-    }
+    // Claim the BAR for the user before exposing it (as vfio-pci's mmap maps it first).
+    iomap(dev, pdev, bar)?;
     // CAST: physical addresses fit in `usize` on 64-bit kernels.
     let pfn = (pdev.resource_start(bar)? as usize >> PAGE_SHIFT) + req.page;
     // SAFETY: The vma's pages from `pfn` on lie inside memory BAR `bar` of the function bound
@@ -199,22 +198,224 @@ fn rom_size(dev: &vfio::Device<RvfioDevice, Bound>, pdev: &pci::Device<Bound>) -
     }
 }
 
-/// `read(2)` on the device file.
-pub(crate) fn read(
+/// The user buffer of a `read(2)` or `write(2)`.
+pub(crate) enum UserBuf<'a> {
+    /// `read(2)`: data goes to user space.
+    Read(&'a mut UserSliceWriter),
+    /// `write(2)`: data comes from user space.
+    Write(&'a mut UserSliceReader),
+}
+
+impl UserBuf<'_> {
+    fn len(&self) -> usize {
+        match self {
+            UserBuf::Read(w) => w.len(),
+            UserBuf::Write(r) => r.len(),
+        }
+    }
+}
+
+/// `read(2)` or `write(2)` on the device file.
+pub(crate) fn rw(
     dev: &vfio::Device<RvfioDevice, Bound>,
-    buf: &mut UserSliceWriter,
+    buf: UserBuf<'_>,
     off: u64,
 ) -> Result<usize> {
-    if buf.is_empty() {
+    if buf.len() == 0 {
         return Ok(0);
     }
     let (index, pos) = split_offset(off);
-    match index {
-        i if i == u64::from(uapi::VFIO_PCI_CONFIG_REGION_INDEX) => config_read(dev, buf, pos),
-        // BAR and ROM access come with the region engine.
-        i if i < u64::from(uapi::VFIO_PCI_NUM_REGIONS) => Err(EINVAL),
+    // CAST: checked against the region count first.
+    match (index, buf) {
+        (i, UserBuf::Read(w)) if i == u64::from(uapi::VFIO_PCI_CONFIG_REGION_INDEX) => {
+            config_read(dev, w, pos)
+        }
+        (i, UserBuf::Read(w)) if i == u64::from(uapi::VFIO_PCI_ROM_REGION_INDEX) => {
+            rom_read(dev, w, pos)
+        }
+        (i, buf) if i <= u64::from(uapi::VFIO_PCI_BAR5_REGION_INDEX) => {
+            bar_rw(dev, buf, i as u32, pos)
+        }
+        // Temporary: configuration writes wait for the virtualization engine. ROM writes, VGA
+        // (unsupported) and unknown regions are EINVAL, as in vfio-pci.
         _ => Err(EINVAL),
     }
+}
+
+/// Whether memory decode is on, which BAR and ROM accesses need (vfio-pci: `-EIO` otherwise).
+fn memory_enabled(pdev: &pci::Device<Bound>) -> bool {
+    pdev.user_read_config_u16(PCI_COMMAND)
+        .is_ok_and(|cmd| cmd & PCI_COMMAND_MEMORY != 0)
+}
+
+/// Returns BAR `bar`'s kernel mapping, creating it (and claiming the BAR) on first use.
+pub(crate) fn iomap(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    pdev: &pci::Device<Bound>,
+    bar: u32,
+) -> Result<Arc<pci::IoMap>> {
+    // BARs the PCI core could not assign were never inserted into the resource tree.
+    if pdev.resource_flags(bar)? & IORESOURCE_UNSET != 0 {
+        return Err(EBUSY);
+    }
+    let mut open = dev.open.lock();
+    // CAST: `bar` < 6.
+    let slot = open.bars.get_mut(bar as usize).ok_or(EINVAL)?;
+    if let Some(map) = slot {
+        return Ok(map.clone());
+    }
+    let map = Arc::new(pdev.iomap_bar(bar, c"rvfio-pci")?, GFP_KERNEL)?;
+    *slot = Some(map.clone());
+    Ok(map)
+}
+
+/// The MSI-X table's byte range in BAR `bar`, or an empty range.
+fn msix_table_range(pdev: &pci::Device<Bound>, bar: u32) -> (u64, u64) {
+    let cap = pdev.msix_cap();
+    if cap == 0 {
+        return (0, 0);
+    }
+    let cap = u16::from(cap);
+    let (Ok(table), Ok(flags)) = (
+        pdev.user_read_config_u32(cap + PCI_MSIX_TABLE),
+        pdev.user_read_config_u16(cap + PCI_MSIX_FLAGS),
+    ) else {
+        return (0, 0);
+    };
+    if table & PCI_MSIX_TABLE_BIR != bar {
+        return (0, 0);
+    }
+    let start = u64::from(table & !PCI_MSIX_TABLE_BIR);
+    (
+        start,
+        start + (u64::from(flags & PCI_MSIX_FLAGS_QSIZE) + 1) * 16,
+    )
+}
+
+/// BAR read or write through the file, split as vfio-pci splits it; the MSI-X table reads as
+/// all-ones and ignores writes. Accesses past the end are cut short.
+fn bar_rw(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    mut buf: UserBuf<'_>,
+    bar: u32,
+    pos: u64,
+) -> Result<usize> {
+    let pdev = bound_pdev(dev)?;
+    if pdev.resource_start(bar)? == 0 {
+        return Err(EINVAL);
+    }
+    let end = pdev.resource_len(bar)?;
+    if pos >= end {
+        return Err(EINVAL);
+    }
+    // CAST: the result is at most `buf.len()`.
+    let count = buf.len().min((end - pos).min(usize::MAX as u64) as usize);
+    let mem = pdev.resource_flags(bar)? & IORESOURCE_MEM != 0;
+    if mem && !memory_enabled(pdev) {
+        return Err(EIO);
+    }
+    let io = iomap(dev, pdev, bar)?;
+    let (xs, xe) = msix_table_range(pdev, bar);
+    let mut off = pos;
+    let mut done = 0;
+    while done < count {
+        let step = bar_step(off, count - done, xs, xe, 8);
+        // CAST: offsets inside a mapped BAR fit in `usize`.
+        let at = off as usize;
+        let n = match (step, &mut buf) {
+            (BarStep::Io(n), UserBuf::Read(w)) => {
+                let v = match n {
+                    8 => io.read64(at)?,
+                    4 => u64::from(io.read32(at)?),
+                    2 => u64::from(io.read16(at)?),
+                    _ => u64::from(io.read8(at)?),
+                };
+                w.write_slice(&v.to_le_bytes()[..n])?;
+                n
+            }
+            (BarStep::Io(n), UserBuf::Write(r)) => {
+                let mut b = [0u8; 8];
+                r.read_slice(&mut b[..n])?;
+                let v = u64::from_le_bytes(b);
+                // CAST: `v` holds `n` bytes.
+                match n {
+                    8 => io.write64(at, v)?,
+                    4 => io.write32(at, v as u32)?,
+                    2 => io.write16(at, v as u16)?,
+                    _ => io.write8(at, v as u8)?,
+                }
+                n
+            }
+            (BarStep::Skip(n), UserBuf::Read(w)) => {
+                fill_ones(w, n)?;
+                n
+            }
+            (BarStep::Skip(n), UserBuf::Write(r)) => {
+                r.skip(n)?;
+                n
+            }
+        };
+        off += n as u64;
+        done += n;
+    }
+    Ok(done)
+}
+
+/// Writes `n` bytes of `0xff`.
+fn fill_ones(w: &mut UserSliceWriter, mut n: usize) -> Result {
+    const ONES: [u8; 64] = [0xff; 64];
+    while n > 0 {
+        let k = n.min(ONES.len());
+        w.write_slice(&ONES[..k])?;
+        n -= k;
+    }
+    Ok(())
+}
+
+/// ROM read through the file: the image in accesses of at most 4 bytes, then all-ones up to
+/// the BAR size, as vfio-pci. Only ROM BARs: a platform shadow copy is not supported yet.
+fn rom_read(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    w: &mut UserSliceWriter,
+    pos: u64,
+) -> Result<usize> {
+    let pdev = bound_pdev(dev)?;
+    let (start, end) = pdev.rom_resource();
+    if start == 0 {
+        return Err(EINVAL);
+    }
+    if pos >= end {
+        return Err(EINVAL);
+    }
+    // CAST: the result is at most `w.len()`.
+    let count = w.len().min((end - pos).min(usize::MAX as u64) as usize);
+    if !memory_enabled(pdev) {
+        return Err(EIO);
+    }
+    let _memory = dev.memory.lock();
+    let rom = pdev.map_rom().ok_or(ENOMEM)?;
+    // CAST: `usize` fits in `u64`.
+    let (xs, xe) = (rom.len() as u64, end);
+    let mut off = pos;
+    let mut done = 0;
+    while done < count {
+        // CAST: offsets inside the ROM BAR fit in `usize`.
+        let n = match bar_step(off, count - done, xs, xe, 4) {
+            BarStep::Io(n) => {
+                let mut b = [0u8; 4];
+                rom.read(off as usize, &mut b[..n])?;
+                w.write_slice(&b[..n])?;
+                n
+            }
+            BarStep::Skip(n) => {
+                fill_ones(w, n)?;
+                n
+            }
+        };
+        off += n as u64;
+        done += n;
+    }
+    Ok(done)
 }
 
 /// Reads configuration space in naturally aligned 1, 2 or 4-byte pieces, as vfio-pci does.

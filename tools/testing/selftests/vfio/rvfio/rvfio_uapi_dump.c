@@ -72,6 +72,28 @@ int main(int argc, char *argv[])
 		printf("%s%02x", i % 16 ? " " : "\n  ", hdr[i]);
 	printf("\n");
 
+	{
+		struct vfio_region_info r = { .argsz = sizeof(r) };
+		unsigned char b[8];
+		long n;
+
+		/* What reads of each region's edges return (not its contents, which may move). */
+		for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_ROM_REGION_INDEX; i++) {
+			r.index = i;
+			if (rvfio_ioctl(device->fd, VFIO_DEVICE_GET_REGION_INFO, &r))
+				continue;
+			printf("region %u edges: start=%ld tail=%ld past=%ld", i,
+			       rvfio_pread(device->fd, b, 4, r.offset),
+			       r.size ? rvfio_pread(device->fd, b, 8, r.offset + r.size - 2) : 0,
+			       rvfio_pread(device->fd, b, 4, r.offset + r.size));
+			if (i == VFIO_PCI_ROM_REGION_INDEX && r.size) {
+				n = rvfio_pread(device->fd, b, 4, r.offset);
+				printf(" rom_header=%02x%02x%02x%02x n=%ld", b[0], b[1], b[2], b[3], n);
+			}
+			printf("\n");
+		}
+	}
+
 	info.argsz = offsetofend(struct vfio_device_info, num_irqs) - 1;
 	printf("errno device_info_short=%d\n",
 	       rvfio_ioctl(device->fd, VFIO_DEVICE_GET_INFO, &info));
