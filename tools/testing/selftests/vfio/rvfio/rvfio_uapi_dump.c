@@ -71,6 +71,27 @@ int main(int argc, char *argv[])
 	for (i = 0; ret == sizeof(hdr) && i < sizeof(hdr); i++)
 		printf("%s%02x", i % 16 ? " " : "\n  ", hdr[i]);
 	printf("\n");
+	{
+		/* All of configuration space, dword by dword, as a virtualizing driver shows it. */
+		struct vfio_region_info r = {
+			.argsz = sizeof(r),
+			.index = VFIO_PCI_CONFIG_REGION_INDEX,
+		};
+		__u32 d;
+
+		ioctl_assert(device->fd, VFIO_DEVICE_GET_REGION_INFO, &r);
+		printf("config space (%llu bytes):", (unsigned long long)r.size);
+		for (i = 0; i < r.size; i += 4) {
+			if (rvfio_pread(device->fd, &d, 4, cfg + i) != 4) {
+				printf("\n  read error at 0x%x", i);
+				break;
+			}
+			if (i % 32 == 0)
+				printf("\n  %03x:", i);
+			printf(" %08x", d);
+		}
+		printf("\n");
+	}
 
 	{
 		struct vfio_region_info r = { .argsz = sizeof(r) };
