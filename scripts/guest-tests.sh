@@ -8,4 +8,6 @@ echo "== lifecycle"
 bash "$dir/lifecycle.sh" || rc=1
 echo "== uapi (vfio-pci vs rvfio-pci)"
 bash "$dir/run.sh" -o "$RVFIO_OUT/uapi" || rc=1
+echo "== upstream VFIO selftests (vfio-pci vs rvfio-pci)"
+bash "$dir/upstream.sh" -o "$RVFIO_OUT/upstream" || rc=1
 exit $rc

@@ -616,3 +616,32 @@ pub fn device_info(arg: usize, flags: u32, num_regions: u32, num_irqs: u32) -> R
         .write_slice(&bytes[..len])?;
     Ok(0)
 }
+
+/// Answers `VFIO_DEVICE_GET_IRQ_INFO` the way the VFIO bus drivers do: reads the fields up to
+/// `count`, fails with `EINVAL` when `argsz` does not cover them or `index >= num_irqs`, and
+/// writes them back with the `(flags, count)` that `info` returns for the index.
+pub fn irq_info(
+    arg: usize,
+    num_irqs: u32,
+    info: impl FnOnce(u32) -> Result<(u32, u32)>,
+) -> Result<isize> {
+    let minsz = offset_of!(bindings::vfio_irq_info, count) + size_of::<u32>();
+    let mut head = [0u8; 16];
+    UserSlice::new(UserPtr::from_addr(arg), minsz)
+        .reader()
+        .read_slice(&mut head[..minsz])?;
+    let word = |i: usize| u32::from_ne_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
+    let (argsz, index) = (word(0), word(8));
+    if (argsz as usize) < minsz || index >= num_irqs {
+        return Err(EINVAL);
+    }
+    let (flags, count) = info(index)?;
+    let mut out = [0u8; 16];
+    for (i, v) in [argsz, flags, index, count].into_iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&v.to_ne_bytes());
+    }
+    UserSlice::new(UserPtr::from_addr(arg), minsz)
+        .writer()
+        .write_slice(&out[..minsz])?;
+    Ok(0)
+}

@@ -89,6 +89,26 @@ impl Device {
         unsafe { (*self.as_raw()).is_virtfn() != 0 }
     }
 
+    /// Returns the offset of the MSI capability, or 0 when the device has none.
+    #[inline]
+    pub fn msi_cap(&self) -> u8 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { (*self.as_raw()).msi_cap }
+    }
+
+    /// Returns the legacy interrupt (INTx) the device is routed to, 0 when it has none.
+    #[inline]
+    pub fn irq(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { (*self.as_raw()).irq }
+    }
+
+    /// Returns whether MSI-X vectors can be added while MSI-X is enabled.
+    pub fn msix_can_alloc_dyn(&self) -> bool {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { bindings::pci_msix_can_alloc_dyn(self.as_raw()) }
+    }
+
     /// Returns the offset of the MSI-X capability, or 0 when the device has none.
     #[inline]
     pub fn msix_cap(&self) -> u8 {

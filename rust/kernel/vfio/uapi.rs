@@ -52,3 +52,23 @@ pub const VFIO_PCI_VGA_REGION_INDEX: u32 = bindings::VFIO_PCI_VGA_REGION_INDEX;
 pub const VFIO_PCI_NUM_REGIONS: u32 = bindings::VFIO_PCI_NUM_REGIONS;
 /// Number of PCI interrupt indices (INTx, MSI, MSI-X, ERR, REQ).
 pub const VFIO_PCI_NUM_IRQS: u32 = bindings::VFIO_PCI_NUM_IRQS;
+
+/// `vfio_irq_info.flags`: the interrupt can be signalled through an eventfd.
+pub const VFIO_IRQ_INFO_EVENTFD: u32 = bindings::VFIO_IRQ_INFO_EVENTFD;
+/// `vfio_irq_info.flags`: the interrupt can be masked.
+pub const VFIO_IRQ_INFO_MASKABLE: u32 = bindings::VFIO_IRQ_INFO_MASKABLE;
+/// `vfio_irq_info.flags`: the interrupt is masked automatically when it fires.
+pub const VFIO_IRQ_INFO_AUTOMASKED: u32 = bindings::VFIO_IRQ_INFO_AUTOMASKED;
+/// `vfio_irq_info.flags`: the number of vectors cannot change while enabled.
+pub const VFIO_IRQ_INFO_NORESIZE: u32 = bindings::VFIO_IRQ_INFO_NORESIZE;
+
+/// Interrupt index of INTx.
+pub const VFIO_PCI_INTX_IRQ_INDEX: u32 = bindings::VFIO_PCI_INTX_IRQ_INDEX;
+/// Interrupt index of MSI.
+pub const VFIO_PCI_MSI_IRQ_INDEX: u32 = bindings::VFIO_PCI_MSI_IRQ_INDEX;
+/// Interrupt index of MSI-X.
+pub const VFIO_PCI_MSIX_IRQ_INDEX: u32 = bindings::VFIO_PCI_MSIX_IRQ_INDEX;
+/// Interrupt index of the error (AER) notification.
+pub const VFIO_PCI_ERR_IRQ_INDEX: u32 = bindings::VFIO_PCI_ERR_IRQ_INDEX;
+/// Interrupt index of the device request notification.
+pub const VFIO_PCI_REQ_IRQ_INDEX: u32 = bindings::VFIO_PCI_REQ_IRQ_INDEX;

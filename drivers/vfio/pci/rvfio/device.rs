@@ -2,7 +2,10 @@
 
 //! Per-device state and the VFIO device operations.
 
-use crate::regions;
+use crate::{
+    irq,
+    regions, //
+};
 use kernel::{
     device::Bound,
     new_mutex,
@@ -157,6 +160,7 @@ impl vfio::Operations for RvfioDevice {
                     uapi::VFIO_PCI_NUM_IRQS,
                 )
             }
+            uapi::VFIO_DEVICE_GET_IRQ_INFO => irq::info(dev, arg),
             _ => Err(ENOTTY),
         }
     }

@@ -20,6 +20,7 @@
 mod access;
 mod device;
 mod driver;
+mod irq;
 mod regions;
 
 use kernel::{

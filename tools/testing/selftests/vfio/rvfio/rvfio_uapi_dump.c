@@ -66,6 +66,24 @@ int main(int argc, char *argv[])
 	for (i = 0; i < info.num_regions + 2; i++)
 		dump_region(device->fd, i);
 
+	for (i = 0; i < info.num_irqs + 1; i++) {
+		struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = i };
+
+		ret = rvfio_ioctl(device->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq);
+		printf("irq %u: ret=%d", i, ret);
+		if (!ret)
+			printf(" argsz=%u flags=0x%x count=%u", irq.argsz, irq.flags, irq.count);
+		printf("\n");
+	}
+	{
+		struct vfio_irq_info irq = { .argsz = 15 };
+
+		printf("errno irq_info_short=%d\n",
+		       rvfio_ioctl(device->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq));
+		printf("errno irq_info_null=%d\n",
+		       rvfio_ioctl(device->fd, VFIO_DEVICE_GET_IRQ_INFO, NULL));
+	}
+
 	ret = rvfio_pread(device->fd, hdr, sizeof(hdr), cfg);
 	printf("config header: ret=%d", ret);
 	for (i = 0; ret == sizeof(hdr) && i < sizeof(hdr); i++)

@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Helpers for the rvfio test scripts: find QEMU's test devices, bind drivers.
+
+# vendor:device of each test device, as QEMU emulates it.
+dev_id() {
+	case $1 in
+	edu) echo 0x1234:0x11e8 ;;
+	nvme) echo 0x1b36:0x0010 ;;
+	e1000e) echo 0x8086:0x10d3 ;;
+	igb) echo 0x8086:0x10c9 ;;
+	virtio-net) echo 0x1af4:0x1041 ;;
+	*) return 1 ;;
+	esac
+}
+
+find_bdf() {
+	local d id
+	id=$(dev_id "$1") || return 1
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$d/vendor"):$(cat "$d/device")" = "$id" ]; then
+			basename "$d"
+			return 0
+		fi
+	done
+	return 1
+}
+
+current_driver() {
+	local l
+	l=$(readlink "/sys/bus/pci/devices/$1/driver") && basename "$l"
+}
+
+unbind() {
+	if [ -e "/sys/bus/pci/devices/$1/driver" ]; then
+		echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
+	fi
+	echo >"/sys/bus/pci/devices/$1/driver_override"
+}
+
+bind() {
+	unbind "$1"
+	echo "$2" >"/sys/bus/pci/devices/$1/driver_override"
+	echo "$1" >/sys/bus/pci/drivers_probe
+	[ "$(current_driver "$1")" = "$2" ]
+}
