@@ -57,7 +57,7 @@ qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split "${accel[@]}" -smp "$
 	-nodefaults -display none -no-reboot -serial stdio -monitor none
 	-qmp "unix:$run/qmp.sock,server=on,wait=off"
 	-kernel "$kernel"
-	-append "rootfstype=9p root=rvfio_root rootflags=trans=virtio,version=9p2000.L,msize=262144 ro console=ttyS0 loglevel=5 intel_iommu=on init=$TOP/scripts/guest-init.sh rvfio.run=$run panic=-1"
+	-append "rootfstype=9p root=rvfio_root rootflags=trans=virtio,version=9p2000.L,msize=262144 ro console=ttyS0 loglevel=5 intel_iommu=on hugepagesz=2M hugepages=64 init=$TOP/scripts/guest-init.sh rvfio.run=$run panic=-1"
 	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
 	-device virtio-9p-pci,fsdev=root,mount_tag=rvfio_root
 	-fsdev "local,id=out,path=$run,security_model=none"
