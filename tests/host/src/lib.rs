@@ -12,4 +12,6 @@
 mod access;
 
 #[cfg(test)]
+mod access_props;
+#[cfg(test)]
 mod access_tests;
