@@ -232,14 +232,21 @@ impl IoMap {
         if off % size != 0 || off.checked_add(size).is_none_or(|end| end > self.len) {
             return Err(EINVAL);
         }
-        // SAFETY: `off + size <= len`, so the result stays inside the mapping.
-        Ok(unsafe { self.addr.as_ptr().cast::<u8>().add(off) }.cast())
+        // An `__iomem` cookie is not a Rust allocation: plain address arithmetic, no `add`.
+        Ok(self.addr.as_ptr().wrapping_byte_add(off).cast_const())
     }
 
     iomap_accessors! {
         read8, write8, u8, ioread8, iowrite8;
         read16, write16, u16, ioread16, iowrite16;
         read32, write32, u32, ioread32, iowrite32;
+    }
+}
+
+// The `lo_hi` 64-bit accessors exist where the generic iomap implementation does (x86).
+#[cfg(CONFIG_GENERIC_IOMAP)]
+impl IoMap {
+    iomap_accessors! {
         read64, write64, u64, __ioread64_lo_hi, __iowrite64_lo_hi;
     }
 }
@@ -285,8 +292,8 @@ impl RomMap<'_> {
         {
             return Err(EINVAL);
         }
-        // SAFETY: `off + size <= len`: inside the mapping.
-        let p = unsafe { self.addr.as_ptr().cast::<u8>().add(off) }.cast::<c_void>();
+        // An `__iomem` address is not a Rust allocation: plain address arithmetic, no `add`.
+        let p = self.addr.as_ptr().wrapping_byte_add(off).cast_const();
         // SAFETY: `p` is inside the mapping.
         let v = unsafe {
             match size {
@@ -327,12 +334,16 @@ impl Device<device::Bound> {
 
     /// Claims BAR `bar` for the caller and maps it into the kernel; `EBUSY` when another owner
     /// has the range (or it was never assigned), `ENOMEM` when it cannot be mapped.
-    pub fn iomap_bar(&self, bar: u32, name: &'static CStr) -> Result<IoMap> {
+    ///
+    /// # Safety
+    ///
+    /// The returned [`IoMap`] is dropped before the device is unbound from the caller's driver:
+    /// afterwards the BAR may belong to the next driver, whose claim the drop would release.
+    pub unsafe fn iomap_bar(&self, bar: u32, name: &'static CStr) -> Result<IoMap> {
         if bar >= bindings::PCI_ROM_RESOURCE {
             return Err(EINVAL);
         }
-        // CAST: BAR sizes fit in `usize` on 64-bit kernels.
-        let len = self.resource_len(bar)? as usize;
+        let len = usize::try_from(self.resource_len(bar)?)?;
         if len == 0 {
             return Err(EINVAL);
         }

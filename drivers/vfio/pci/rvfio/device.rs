@@ -32,6 +32,11 @@ pub(crate) struct OpenState {
     /// BARs claimed for user space and mapped into the kernel on first access or mmap,
     /// released at close.
     pub(crate) bars: [Option<Arc<pci::IoMap>>; 6],
+    /// Vector counts per VFIO interrupt index, as read at open (vfio-pci reads them from its
+    /// copy of configuration space).
+    pub(crate) irq_counts: [u32; 5],
+    /// The MSI-X table: its BAR and byte range, as read at open.
+    pub(crate) msix_table: Option<(u32, u64, u64)>,
 }
 
 /// One PCI function owned by rvfio-pci.
@@ -85,6 +90,8 @@ impl vfio::Operations for RvfioDevice {
         if open.saved.is_none() {
             dev_dbg!(pdev, "could not store the saved state\n");
         }
+        open.irq_counts = irq::counts(pdev);
+        open.msix_table = regions::msix_table(pdev);
         Ok(())
     }
 
@@ -160,7 +167,10 @@ impl vfio::Operations for RvfioDevice {
                     uapi::VFIO_PCI_NUM_IRQS,
                 )
             }
-            uapi::VFIO_DEVICE_GET_IRQ_INFO => irq::info(dev, arg),
+            uapi::VFIO_DEVICE_GET_IRQ_INFO => {
+                let counts = dev.open.lock().irq_counts;
+                irq::info(dev, arg, &counts)
+            }
             _ => Err(ENOTTY),
         }
     }

@@ -11,6 +11,7 @@ use crate::device::{
 };
 use kernel::{
     device::Bound,
+    pci,
     prelude::*,
     vfio::{
         self,
@@ -29,34 +30,49 @@ const PCI_MSIX_FLAGS_QSIZE: u16 = 0x7ff;
 /// `IRQ_NOTCONNECTED`: the platform gave the function no legacy interrupt.
 const IRQ_NOTCONNECTED: u32 = 1 << 31;
 
+/// Devices whose INTx masking is broken: vfio-pci hides their INTx (`vfio_pci_nointx()`).
+fn nointx(pdev: &pci::Device<Bound>) -> bool {
+    pdev.vendor_id() == pci::Vendor::INTEL
+        && matches!(
+            pdev.device_id(),
+            0x1572 | 0x1574 | 0x1580..=0x1581 | 0x1583..=0x158b | 0x37d0..=0x37d2 | 0x1563
+        )
+}
+
+/// The vector count of each VFIO interrupt index, read at open as vfio-pci reads them: INTx
+/// from the virtual pin (none for VFs, quirky devices or without a routed IRQ), MSI from
+/// QMASK, MSI-X from the table size. Unreadable registers count as no vectors.
+pub(crate) fn counts(pdev: &pci::Device<Bound>) -> [u32; 5] {
+    let irq = pdev.irq();
+    let pin = pdev.user_read_config_u8(PCI_INTERRUPT_PIN).unwrap_or(0);
+    let intx =
+        pin != 0 && !pdev.is_virtfn() && !nointx(pdev) && irq != 0 && irq != IRQ_NOTCONNECTED;
+    let msi = match pdev.msi_cap() {
+        0 => 0,
+        cap => pdev
+            .user_read_config_u16(u16::from(cap) + PCI_MSI_FLAGS)
+            .map_or(0, |flags| 1 << ((flags & PCI_MSI_FLAGS_QMASK) >> 1)),
+    };
+    let msix = match pdev.msix_cap() {
+        0 => 0,
+        cap => pdev
+            .user_read_config_u16(u16::from(cap) + PCI_MSI_FLAGS)
+            .map_or(0, |flags| u32::from(flags & PCI_MSIX_FLAGS_QSIZE) + 1),
+    };
+    // Indices: INTx, MSI, MSI-X, ERR, REQ.
+    [u32::from(intx), msi, msix, 1, 1]
+}
+
 /// `VFIO_DEVICE_GET_IRQ_INFO`, with vfio-pci's counts and flags.
-pub(crate) fn info(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Result<isize> {
+pub(crate) fn info(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    arg: usize,
+    counts: &[u32; 5],
+) -> Result<isize> {
     let pdev = bound_pdev(dev)?;
     vfio::irq_info(arg, uapi::VFIO_PCI_NUM_IRQS, |index| {
-        let count = match index {
-            // As vfio-pci's virtual interrupt pin: none for VFs or without a routed IRQ.
-            uapi::VFIO_PCI_INTX_IRQ_INDEX => {
-                let irq = pdev.irq();
-                let pin = pdev.user_read_config_u8(PCI_INTERRUPT_PIN)?;
-                u32::from(pin != 0 && !pdev.is_virtfn() && irq != 0 && irq != IRQ_NOTCONNECTED)
-            }
-            uapi::VFIO_PCI_MSI_IRQ_INDEX => match pdev.msi_cap() {
-                0 => 0,
-                cap => {
-                    let flags = pdev.user_read_config_u16(u16::from(cap) + PCI_MSI_FLAGS)?;
-                    1 << ((flags & PCI_MSI_FLAGS_QMASK) >> 1)
-                }
-            },
-            uapi::VFIO_PCI_MSIX_IRQ_INDEX => match pdev.msix_cap() {
-                0 => 0,
-                cap => {
-                    let flags = pdev.user_read_config_u16(u16::from(cap) + PCI_MSI_FLAGS)?;
-                    u32::from(flags & PCI_MSIX_FLAGS_QSIZE) + 1
-                }
-            },
-            uapi::VFIO_PCI_ERR_IRQ_INDEX | uapi::VFIO_PCI_REQ_IRQ_INDEX => 1,
-            _ => return Err(EINVAL),
-        };
+        // CAST: `index` < `VFIO_PCI_NUM_IRQS`, checked by `irq_info`.
+        let count = *counts.get(index as usize).ok_or(EINVAL)?;
         let mut flags = uapi::VFIO_IRQ_INFO_EVENTFD;
         if index == uapi::VFIO_PCI_INTX_IRQ_INDEX {
             flags |= uapi::VFIO_IRQ_INFO_MASKABLE | uapi::VFIO_IRQ_INFO_AUTOMASKED;

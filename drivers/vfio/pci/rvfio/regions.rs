@@ -74,7 +74,12 @@ pub(crate) fn info(
             if size != 0 && bar_mmap_supported(pdev, index) {
                 flags |= uapi::VFIO_REGION_INFO_FLAG_MMAP;
                 // The MSI-X table is not hidden from mmap (as in vfio-pci since 5.x).
-                if msix_bar(pdev) == Some(index) {
+                if dev
+                    .open
+                    .lock()
+                    .msix_table
+                    .is_some_and(|(b, _, _)| b == index)
+                {
                     caps.add(uapi::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, &[])?;
                 }
             }
@@ -115,18 +120,6 @@ fn bar_mmap_supported(pdev: &pci::Device<Bound>, bar: u32) -> bool {
     mem && pdev
         .resource_len(bar)
         .is_ok_and(|len| len >= PAGE_SIZE as u64)
-}
-
-/// The BAR holding the MSI-X table, if the device has MSI-X.
-fn msix_bar(pdev: &pci::Device<Bound>) -> Option<u32> {
-    let cap = pdev.msix_cap();
-    if cap == 0 {
-        return None;
-    }
-    let table = pdev
-        .user_read_config_u32(u16::from(cap) + PCI_MSIX_TABLE)
-        .ok()?;
-    Some(table & PCI_MSIX_TABLE_BIR)
 }
 
 /// `PCI_MSIX_TABLE`: offset of the table offset/BIR register in the MSI-X capability.
@@ -264,32 +257,24 @@ pub(crate) fn iomap(
     if let Some(map) = slot {
         return Ok(map.clone());
     }
-    let map = Arc::new(pdev.iomap_bar(bar, c"rvfio-pci")?, GFP_KERNEL)?;
+    // SAFETY: The map lives in the open state, which `close_device` clears; the VFIO core
+    // closes the device before unregistration returns, and `unbind` unregisters first.
+    let map = Arc::new(unsafe { pdev.iomap_bar(bar, c"rvfio-pci") }?, GFP_KERNEL)?;
     *slot = Some(map.clone());
     Ok(map)
 }
 
-/// The MSI-X table's byte range in BAR `bar`, or an empty range.
-fn msix_table_range(pdev: &pci::Device<Bound>, bar: u32) -> (u64, u64) {
-    let cap = pdev.msix_cap();
+/// The MSI-X table: its BAR and byte range (read at open, as vfio-pci does).
+pub(crate) fn msix_table(pdev: &pci::Device<Bound>) -> Option<(u32, u64, u64)> {
+    let cap = u16::from(pdev.msix_cap());
     if cap == 0 {
-        return (0, 0);
+        return None;
     }
-    let cap = u16::from(cap);
-    let (Ok(table), Ok(flags)) = (
-        pdev.user_read_config_u32(cap + PCI_MSIX_TABLE),
-        pdev.user_read_config_u16(cap + PCI_MSIX_FLAGS),
-    ) else {
-        return (0, 0);
-    };
-    if table & PCI_MSIX_TABLE_BIR != bar {
-        return (0, 0);
-    }
+    let table = pdev.user_read_config_u32(cap + PCI_MSIX_TABLE).ok()?;
+    let flags = pdev.user_read_config_u16(cap + PCI_MSIX_FLAGS).ok()?;
     let start = u64::from(table & !PCI_MSIX_TABLE_BIR);
-    (
-        start,
-        start + (u64::from(flags & PCI_MSIX_FLAGS_QSIZE) + 1) * 16,
-    )
+    let size = (u64::from(flags & PCI_MSIX_FLAGS_QSIZE) + 1) * 16;
+    Some((table & PCI_MSIX_TABLE_BIR, start, start + size))
 }
 
 /// BAR read or write through the file, split as vfio-pci splits it; the MSI-X table reads as
@@ -308,27 +293,29 @@ fn bar_rw(
     if pos >= end {
         return Err(EINVAL);
     }
-    // CAST: the result is at most `buf.len()`.
-    let count = buf.len().min((end - pos).min(usize::MAX as u64) as usize);
-    let mem = pdev.resource_flags(bar)? & IORESOURCE_MEM != 0;
-    if mem && !memory_enabled(pdev) {
-        return Err(EIO);
-    }
+    let count = buf
+        .len()
+        .min(usize::try_from(end - pos).unwrap_or(usize::MAX));
     let io = iomap(dev, pdev, bar)?;
-    let (xs, xe) = msix_table_range(pdev, bar);
+    let mem = pdev.resource_flags(bar)? & IORESOURCE_MEM != 0;
+    let (xs, xe) = match dev.open.lock().msix_table {
+        Some((b, start, end)) if b == bar => (start, end),
+        _ => (0, 0),
+    };
     let mut off = pos;
     let mut done = 0;
     while done < count {
-        let step = bar_step(off, count - done, xs, xe, 8);
-        // CAST: offsets inside a mapped BAR fit in `usize`.
-        let at = off as usize;
+        let step = bar_step(off, count - done, xs, xe, MAX_WIDTH);
+        let at = usize::try_from(off)?;
         let n = match (step, &mut buf) {
             (BarStep::Io(n), UserBuf::Read(w)) => {
-                let v = match n {
-                    8 => io.read64(at)?,
-                    4 => u64::from(io.read32(at)?),
-                    2 => u64::from(io.read16(at)?),
-                    _ => u64::from(io.read8(at)?),
+                let v = {
+                    // Per access, as vfio-pci: memory decode must be on while it happens.
+                    let _memory = dev.memory.lock();
+                    if mem && !memory_enabled(pdev) {
+                        return Err(EIO);
+                    }
+                    io_read(&io, at, n)?
                 };
                 w.write_slice(&v.to_le_bytes()[..n])?;
                 n
@@ -336,14 +323,11 @@ fn bar_rw(
             (BarStep::Io(n), UserBuf::Write(r)) => {
                 let mut b = [0u8; 8];
                 r.read_slice(&mut b[..n])?;
-                let v = u64::from_le_bytes(b);
-                // CAST: `v` holds `n` bytes.
-                match n {
-                    8 => io.write64(at, v)?,
-                    4 => io.write32(at, v as u32)?,
-                    2 => io.write16(at, v as u16)?,
-                    _ => io.write8(at, v as u8)?,
+                let _memory = dev.memory.lock();
+                if mem && !memory_enabled(pdev) {
+                    return Err(EIO);
                 }
+                io_write(&io, at, n, u64::from_le_bytes(b))?;
                 n
             }
             (BarStep::Skip(n), UserBuf::Read(w)) => {
@@ -361,6 +345,30 @@ fn bar_rw(
     Ok(done)
 }
 
+/// The widest BAR access: 8 bytes where the `lo_hi` accessors exist, as in vfio-pci.
+const MAX_WIDTH: usize = 8;
+
+/// One naturally aligned BAR read of `n` (8, 4, 2 or 1) bytes.
+fn io_read(io: &pci::IoMap, at: usize, n: usize) -> Result<u64> {
+    Ok(match n {
+        8 => io.read64(at)?,
+        4 => u64::from(io.read32(at)?),
+        2 => u64::from(io.read16(at)?),
+        _ => u64::from(io.read8(at)?),
+    })
+}
+
+/// One naturally aligned BAR write of the low `n` (8, 4, 2 or 1) bytes of `v`.
+fn io_write(io: &pci::IoMap, at: usize, n: usize, v: u64) -> Result {
+    // CAST: `v` holds `n` bytes.
+    match n {
+        8 => io.write64(at, v),
+        4 => io.write32(at, v as u32),
+        2 => io.write16(at, v as u16),
+        _ => io.write8(at, v as u8),
+    }
+}
+
 /// Writes `n` bytes of `0xff`.
 fn fill_ones(w: &mut UserSliceWriter, mut n: usize) -> Result {
     const ONES: [u8; 64] = [0xff; 64];
@@ -374,46 +382,54 @@ fn fill_ones(w: &mut UserSliceWriter, mut n: usize) -> Result {
 
 /// ROM read through the file: the image in accesses of at most 4 bytes, then all-ones up to
 /// the BAR size, as vfio-pci. Only ROM BARs: a platform shadow copy is not supported yet.
+///
+/// The ROM is mapped and read under the memory lock in chunks through a kernel buffer, so no
+/// user copy happens with the lock held.
 fn rom_read(
     dev: &vfio::Device<RvfioDevice, Bound>,
     w: &mut UserSliceWriter,
     pos: u64,
 ) -> Result<usize> {
+    const CHUNK: usize = 4096;
     let pdev = bound_pdev(dev)?;
     let (start, end) = pdev.rom_resource();
-    if start == 0 {
+    if start == 0 || pos >= end {
         return Err(EINVAL);
     }
-    if pos >= end {
-        return Err(EINVAL);
-    }
-    // CAST: the result is at most `w.len()`.
-    let count = w.len().min((end - pos).min(usize::MAX as u64) as usize);
-    if !memory_enabled(pdev) {
-        return Err(EIO);
-    }
-    let _memory = dev.memory.lock();
-    let rom = pdev.map_rom().ok_or(ENOMEM)?;
-    // CAST: `usize` fits in `u64`.
-    let (xs, xe) = (rom.len() as u64, end);
+    let count = w
+        .len()
+        .min(usize::try_from(end - pos).unwrap_or(usize::MAX));
+    let mut bounce = KVec::from_elem(0u8, count.min(CHUNK), GFP_KERNEL)?;
     let mut off = pos;
     let mut done = 0;
     while done < count {
-        // CAST: offsets inside the ROM BAR fit in `usize`.
-        let n = match bar_step(off, count - done, xs, xe, 4) {
-            BarStep::Io(n) => {
-                let mut b = [0u8; 4];
-                rom.read(off as usize, &mut b[..n])?;
-                w.write_slice(&b[..n])?;
-                n
+        let len = (count - done).min(CHUNK);
+        {
+            let _memory = dev.memory.lock();
+            // As vfio-pci: the mapping comes first (ENOMEM without a readable image).
+            let rom = pdev.map_rom().ok_or(ENOMEM)?;
+            let (xs, xe) = (rom.len() as u64, end);
+            let mut filled = 0;
+            while filled < len {
+                let at = off + filled as u64;
+                match bar_step(at, len - filled, xs, xe, 4) {
+                    BarStep::Io(n) => {
+                        if !memory_enabled(pdev) {
+                            return Err(EIO);
+                        }
+                        rom.read(usize::try_from(at)?, &mut bounce[filled..filled + n])?;
+                        filled += n;
+                    }
+                    BarStep::Skip(n) => {
+                        bounce[filled..filled + n].fill(0xff);
+                        filled += n;
+                    }
+                }
             }
-            BarStep::Skip(n) => {
-                fill_ones(w, n)?;
-                n
-            }
-        };
-        off += n as u64;
-        done += n;
+        }
+        w.write_slice(&bounce[..len])?;
+        off += len as u64;
+        done += len;
     }
     Ok(done)
 }
