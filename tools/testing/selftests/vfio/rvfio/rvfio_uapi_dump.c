@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <libvfio.h>
 
@@ -37,6 +39,85 @@ static void dump_region(int fd, __u32 index)
 			for (i = info->cap_offset; i < info->argsz; i++)
 				printf("%02x", buf[i]);
 		}
+	}
+	printf("\n");
+}
+
+static unsigned long long fuzz_state = 0x9e3779b97f4a7c15ULL;
+
+static unsigned long long fuzz_next(void)
+{
+	/* xorshift64*: the same sequence under every driver. */
+	fuzz_state ^= fuzz_state >> 12;
+	fuzz_state ^= fuzz_state << 25;
+	fuzz_state ^= fuzz_state >> 27;
+	return fuzz_state * 0x2545f4914f6cdd1dULL;
+}
+
+/*
+ * Seeded random reads, info ioctls and mmaps with hostile offsets, sizes,
+ * indices and argsz: prints each result (count or -errno) so that two
+ * drivers can be diffed. Nothing here writes to the device.
+ */
+static void fuzz(int fd, int ops)
+{
+	static unsigned char buf[8192] __attribute__((aligned(8)));
+	long page = getpagesize();
+	int i;
+
+	printf("fuzz (%d ops):", ops);
+	for (i = 0; i < ops; i++) {
+		unsigned long long r = fuzz_next(), index = r % 12;
+		unsigned long long off = (r >> 8) % 4 == 0 ? (fuzz_next() & ((1ULL << 40) - 1))
+							    : (fuzz_next() % 0x3000);
+		size_t len = (r >> 16) % 8 == 0 ? fuzz_next() % sizeof(buf) : fuzz_next() % 17;
+		long ret;
+
+		switch ((r >> 24) % 6) {
+		case 0:
+		case 1:
+		case 2:
+			ret = rvfio_pread(fd, buf, len, RVFIO_REGION_OFFSET(index) + off);
+			break;
+		case 3: {
+			unsigned char b[256] = {};
+			struct vfio_region_info *ri = (void *)b;
+
+			ri->argsz = fuzz_next() % 300;
+			ri->index = fuzz_next() % 3 ? index : (__u32)fuzz_next();
+			ret = rvfio_ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, ri);
+			if (!ret)
+				ret = ri->flags;
+			break;
+		}
+		case 4: {
+			struct vfio_irq_info irq = {
+				.argsz = fuzz_next() % 24,
+				.index = fuzz_next() % 3 ? index % 6 : (__u32)fuzz_next(),
+			};
+
+			ret = rvfio_ioctl(fd, VFIO_DEVICE_GET_IRQ_INFO, &irq);
+			if (!ret)
+				ret = irq.count;
+			break;
+		}
+		default: {
+			size_t mlen = (1 + fuzz_next() % 4) * page;
+			int flags = fuzz_next() % 4 ? MAP_SHARED : MAP_PRIVATE;
+			void *p;
+
+			off &= ~(page - 1);
+			p = mmap(NULL, mlen, PROT_READ, flags, fd, RVFIO_REGION_OFFSET(index) + off);
+			if (p == MAP_FAILED) {
+				ret = -errno;
+			} else {
+				ret = 0;
+				munmap(p, mlen);
+			}
+			break;
+		}
+		}
+		printf("%s%ld", i % 32 ? " " : "\n ", ret);
 	}
 	printf("\n");
 }
@@ -171,6 +252,8 @@ int main(int argc, char *argv[])
 	       rvfio_pread(device->fd, small, 4, cfg + 4096));
 	printf("errno read_region_1000=%ld\n",
 	       rvfio_pread(device->fd, small, 4, RVFIO_REGION_OFFSET(1000)));
+
+	fuzz(device->fd, 4000);
 
 	rvfio_close(device);
 	iommu_cleanup(iommu);
