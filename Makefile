@@ -8,8 +8,6 @@
 #   make vm CMD='...'  run any command in the test VM (exit status returned)
 
 SHELL := /bin/bash
-export RVFIO_CACHE ?= $(HOME)/.cache/rvfio
-SELFTEST := $(RVFIO_CACHE)/linux/tools/testing/selftests/vfio/rvfio
 
 .PHONY: all fetch build vm run check host-test lint vm-test fmt patches clean-cache
 
@@ -43,4 +41,4 @@ fmt: build
 	@scripts/lint.sh --fix
 
 clean-cache:
-	rm -rf $(RVFIO_CACHE)/linux $(RVFIO_CACHE)/vm
+	@bash -c '. scripts/lib.sh && rm -rf "$$CACHE/linux" "$$CACHE/vm"' 

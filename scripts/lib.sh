@@ -4,6 +4,9 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# CI may run without HOME: fall back to the user's home directory.
+HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+export HOME
 # Everything large lives outside the repo, in the cache.
 CACHE=${RVFIO_CACHE:-$HOME/.cache/rvfio}
 # Pinned kernel source; fetch falls back to the newest 7.3.x it can find.
