@@ -585,35 +585,42 @@ impl<T: Operations> VTable<T> {
     }
 }
 
+/// Reads the first `N` fields (`u32`s) of a UAPI info structure at `arg`; like the C drivers,
+/// faults unless all of them are readable.
+fn read_words<const N: usize>(arg: usize) -> Result<[u32; N]> {
+    let mut reader = UserSlice::new(UserPtr::from_addr(arg), N * size_of::<u32>()).reader();
+    let mut words = [0u32; N];
+    for w in &mut words {
+        *w = reader.read()?;
+    }
+    Ok(words)
+}
+
+/// Writes the first `len` bytes of `words` (native-endian `u32`s) to the structure at `arg`.
+fn write_words(arg: usize, words: &[u32], len: usize) -> Result {
+    let mut writer = UserSlice::new(UserPtr::from_addr(arg), len).writer();
+    let mut left = len;
+    for w in words {
+        let bytes = w.to_ne_bytes();
+        let n = left.min(bytes.len());
+        writer.write_slice(&bytes[..n])?;
+        left -= n;
+    }
+    Ok(())
+}
+
 /// Answers `VFIO_DEVICE_GET_INFO` the way the VFIO bus drivers do: `argsz` must cover the
 /// fields up to `num_irqs`; as much of the structure as `argsz` allows is copied back.
 pub fn device_info(arg: usize, flags: u32, num_regions: u32, num_irqs: u32) -> Result<isize> {
+    // argsz, flags, num_regions, num_irqs.
+    let [argsz, ..] = read_words::<4>(arg)?;
     let minsz = offset_of!(bindings::vfio_device_info, cap_offset);
-    let full = size_of::<bindings::vfio_device_info>();
-    // Like the C drivers, fault unless all of the minimal structure is readable.
-    let mut head = [0u8; 16];
-    UserSlice::new(UserPtr::from_addr(arg), minsz)
-        .reader()
-        .read_slice(&mut head[..minsz])?;
-    let argsz = u32::from_ne_bytes([head[0], head[1], head[2], head[3]]);
     if (argsz as usize) < minsz {
         return Err(EINVAL);
     }
-    let len = full.min(argsz as usize);
-    let info = bindings::vfio_device_info {
-        argsz,
-        flags,
-        num_regions,
-        num_irqs,
-        cap_offset: 0,
-        pad: 0,
-    };
-    // SAFETY: `vfio_device_info` is plain data without padding (six `u32`s).
-    let bytes =
-        unsafe { core::slice::from_raw_parts(core::ptr::from_ref(&info).cast::<u8>(), full) };
-    UserSlice::new(UserPtr::from_addr(arg), len)
-        .writer()
-        .write_slice(&bytes[..len])?;
+    let len = size_of::<bindings::vfio_device_info>().min(argsz as usize);
+    // cap_offset and pad are zero: no capabilities.
+    write_words(arg, &[argsz, flags, num_regions, num_irqs, 0, 0], len)?;
     Ok(0)
 }
 
@@ -625,23 +632,13 @@ pub fn irq_info(
     num_irqs: u32,
     info: impl FnOnce(u32) -> Result<(u32, u32)>,
 ) -> Result<isize> {
+    // argsz, flags, index, count.
+    let [argsz, _, index, _] = read_words::<4>(arg)?;
     let minsz = offset_of!(bindings::vfio_irq_info, count) + size_of::<u32>();
-    let mut head = [0u8; 16];
-    UserSlice::new(UserPtr::from_addr(arg), minsz)
-        .reader()
-        .read_slice(&mut head[..minsz])?;
-    let word = |i: usize| u32::from_ne_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
-    let (argsz, index) = (word(0), word(8));
     if (argsz as usize) < minsz || index >= num_irqs {
         return Err(EINVAL);
     }
     let (flags, count) = info(index)?;
-    let mut out = [0u8; 16];
-    for (i, v) in [argsz, flags, index, count].into_iter().enumerate() {
-        out[i * 4..i * 4 + 4].copy_from_slice(&v.to_ne_bytes());
-    }
-    UserSlice::new(UserPtr::from_addr(arg), minsz)
-        .writer()
-        .write_slice(&out[..minsz])?;
+    write_words(arg, &[argsz, flags, index, count], minsz)?;
     Ok(0)
 }

@@ -4,7 +4,11 @@
 
 use crate::{
     irq,
-    regions, //
+    regions,
+    regs::{
+        PCI_COMMAND,
+        PCI_COMMAND_INTX_DISABLE, //
+    }, //
 };
 use kernel::{
     device::Bound,
@@ -183,10 +187,3 @@ impl vfio::Operations for RvfioDevice {
         regions::info(dev, index, caps)
     }
 }
-
-/// `PCI_COMMAND` register offset.
-pub(crate) const PCI_COMMAND: u16 = 0x04;
-/// `PCI_COMMAND_MEMORY`: memory space decode.
-pub(crate) const PCI_COMMAND_MEMORY: u16 = 0x2;
-/// `PCI_COMMAND_INTX_DISABLE`.
-pub(crate) const PCI_COMMAND_INTX_DISABLE: u16 = 0x400;

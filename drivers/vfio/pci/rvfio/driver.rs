@@ -2,7 +2,10 @@
 
 //! The PCI driver: binds through `driver_override` and registers a VFIO device per function.
 
-use crate::device::RvfioDevice;
+use crate::{
+    device::RvfioDevice,
+    regs::PCI_HEADER_TYPE_NORMAL, //
+};
 use kernel::{
     device::Core,
     pci,
@@ -18,9 +21,6 @@ kernel::pci_device_table!(
     <RvfioPci as pci::Driver>::IdInfo,
     [(pci::DeviceId::any_vfio_driver_override(), ())]
 );
-
-/// `PCI_HEADER_TYPE_NORMAL`: only endpoints (type 0 headers) can be assigned.
-const PCI_HEADER_TYPE_NORMAL: u8 = 0;
 
 impl pci::Driver for RvfioPci {
     type IdInfo = ();

@@ -5,9 +5,17 @@
 //! Temporary: `VFIO_DEVICE_SET_IRQS` (eventfd forwarding) is not implemented yet, so the
 //! interrupts described here cannot be enabled.
 
-use crate::device::{
-    bound_pdev,
-    RvfioDevice, //
+use crate::{
+    device::{
+        bound_pdev,
+        RvfioDevice, //
+    },
+    regs::{
+        PCI_INTERRUPT_PIN,
+        PCI_MSIX_FLAGS_QSIZE,
+        PCI_MSI_FLAGS,
+        PCI_MSI_FLAGS_QMASK, //
+    }, //
 };
 use kernel::{
     device::Bound,
@@ -19,14 +27,6 @@ use kernel::{
     }, //
 };
 
-/// `PCI_INTERRUPT_PIN` register offset.
-const PCI_INTERRUPT_PIN: u16 = 0x3d;
-/// `PCI_MSI_FLAGS` and `PCI_MSIX_FLAGS`: message control, 2 bytes into either capability.
-const PCI_MSI_FLAGS: u16 = 2;
-/// `PCI_MSI_FLAGS_QMASK`: log2 of the vectors the function can request, shifted left by one.
-const PCI_MSI_FLAGS_QMASK: u16 = 0x0e;
-/// `PCI_MSIX_FLAGS_QSIZE`: table size minus one.
-const PCI_MSIX_FLAGS_QSIZE: u16 = 0x7ff;
 /// `IRQ_NOTCONNECTED`: the platform gave the function no legacy interrupt.
 const IRQ_NOTCONNECTED: u32 = 1 << 31;
 

@@ -22,9 +22,17 @@ use crate::access::{
 };
 use crate::device::{
     bound_pdev,
-    RvfioDevice,
+    RvfioDevice, //
+};
+use crate::regs::{
+    IORESOURCE_MEM,
+    IORESOURCE_UNSET,
     PCI_COMMAND,
-    PCI_COMMAND_MEMORY, //
+    PCI_COMMAND_MEMORY,
+    PCI_MSIX_FLAGS_QSIZE,
+    PCI_MSIX_TABLE,
+    PCI_MSIX_TABLE_BIR,
+    PCI_MSI_FLAGS, //
 };
 use kernel::{
     device::Bound,
@@ -45,11 +53,6 @@ use kernel::{
         uapi, //
     },
 };
-
-/// `IORESOURCE_MEM`: the resource is memory space.
-const IORESOURCE_MEM: u64 = 0x200;
-/// `IORESOURCE_UNSET`: no address assigned.
-const IORESOURCE_UNSET: u64 = 0x2000_0000;
 
 const RW: u32 = uapi::VFIO_REGION_INFO_FLAG_READ | uapi::VFIO_REGION_INFO_FLAG_WRITE;
 
@@ -121,15 +124,6 @@ fn bar_mmap_supported(pdev: &pci::Device<Bound>, bar: u32) -> bool {
         .resource_len(bar)
         .is_ok_and(|len| len >= PAGE_SIZE as u64)
 }
-
-/// `PCI_MSIX_TABLE`: offset of the table offset/BIR register in the MSI-X capability.
-const PCI_MSIX_TABLE: u16 = 4;
-/// `PCI_MSIX_TABLE_BIR`: the BAR indicator bits.
-const PCI_MSIX_TABLE_BIR: u32 = 0x7;
-/// `PCI_MSIX_FLAGS`: offset of the message control register in the MSI-X capability.
-const PCI_MSIX_FLAGS: u16 = 2;
-/// `PCI_MSIX_FLAGS_QSIZE`: table size minus one.
-const PCI_MSIX_FLAGS_QSIZE: u16 = 0x7ff;
 
 /// `mmap(2)` of a BAR, with the checks vfio-pci makes.
 pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Result {
@@ -241,6 +235,21 @@ fn memory_enabled(pdev: &pci::Device<Bound>) -> bool {
         .is_ok_and(|cmd| cmd & PCI_COMMAND_MEMORY != 0)
 }
 
+/// Runs one device access under the memory lock, as vfio-pci does per access: `EIO` when
+/// `needs_decode` and memory decode is off. No user copy may happen inside `access`.
+fn with_decode<R>(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    pdev: &pci::Device<Bound>,
+    needs_decode: bool,
+    access: impl FnOnce() -> Result<R>,
+) -> Result<R> {
+    let _memory = dev.memory.lock();
+    if needs_decode && !memory_enabled(pdev) {
+        return Err(EIO);
+    }
+    access()
+}
+
 /// Returns BAR `bar`'s kernel mapping, creating it (and claiming the BAR) on first use.
 pub(crate) fn iomap(
     dev: &vfio::Device<RvfioDevice, Bound>,
@@ -271,7 +280,7 @@ pub(crate) fn msix_table(pdev: &pci::Device<Bound>) -> Option<(u32, u64, u64)> {
         return None;
     }
     let table = pdev.user_read_config_u32(cap + PCI_MSIX_TABLE).ok()?;
-    let flags = pdev.user_read_config_u16(cap + PCI_MSIX_FLAGS).ok()?;
+    let flags = pdev.user_read_config_u16(cap + PCI_MSI_FLAGS).ok()?;
     let start = u64::from(table & !PCI_MSIX_TABLE_BIR);
     let size = (u64::from(flags & PCI_MSIX_FLAGS_QSIZE) + 1) * 16;
     Some((table & PCI_MSIX_TABLE_BIR, start, start + size))
@@ -309,25 +318,16 @@ fn bar_rw(
         let at = usize::try_from(off)?;
         let n = match (step, &mut buf) {
             (BarStep::Io(n), UserBuf::Read(w)) => {
-                let v = {
-                    // Per access, as vfio-pci: memory decode must be on while it happens.
-                    let _memory = dev.memory.lock();
-                    if mem && !memory_enabled(pdev) {
-                        return Err(EIO);
-                    }
-                    io_read(&io, at, n)?
-                };
+                let v = with_decode(dev, pdev, mem, || io_read(&io, at, n))?;
                 w.write_slice(&v.to_le_bytes()[..n])?;
                 n
             }
             (BarStep::Io(n), UserBuf::Write(r)) => {
                 let mut b = [0u8; 8];
                 r.read_slice(&mut b[..n])?;
-                let _memory = dev.memory.lock();
-                if mem && !memory_enabled(pdev) {
-                    return Err(EIO);
-                }
-                io_write(&io, at, n, u64::from_le_bytes(b))?;
+                with_decode(dev, pdev, mem, || {
+                    io_write(&io, at, n, u64::from_le_bytes(b))
+                })?;
                 n
             }
             (BarStep::Skip(n), UserBuf::Read(w)) => {

@@ -22,6 +22,7 @@ mod device;
 mod driver;
 mod irq;
 mod regions;
+mod regs;
 
 use kernel::{
     pci,

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! PCI configuration registers and resource flags the driver uses (`include/uapi/linux/
+//! pci_regs.h`, `include/linux/ioport.h`), in one place.
+
+/// `PCI_COMMAND` register offset.
+pub(crate) const PCI_COMMAND: u16 = 0x04;
+/// `PCI_COMMAND_MEMORY`: memory space decode.
+pub(crate) const PCI_COMMAND_MEMORY: u16 = 0x2;
+/// `PCI_COMMAND_INTX_DISABLE`.
+pub(crate) const PCI_COMMAND_INTX_DISABLE: u16 = 0x400;
+/// `PCI_INTERRUPT_PIN` register offset.
+pub(crate) const PCI_INTERRUPT_PIN: u16 = 0x3d;
+/// `PCI_HEADER_TYPE_NORMAL`: an endpoint (type 0 header).
+pub(crate) const PCI_HEADER_TYPE_NORMAL: u8 = 0;
+
+/// `PCI_MSI_FLAGS` and `PCI_MSIX_FLAGS`: message control, 2 bytes into either capability.
+pub(crate) const PCI_MSI_FLAGS: u16 = 2;
+/// `PCI_MSI_FLAGS_QMASK`: log2 of the vectors the function can request, shifted left by one.
+pub(crate) const PCI_MSI_FLAGS_QMASK: u16 = 0x0e;
+/// `PCI_MSIX_FLAGS_QSIZE`: table size minus one.
+pub(crate) const PCI_MSIX_FLAGS_QSIZE: u16 = 0x7ff;
+/// `PCI_MSIX_TABLE`: offset of the table offset/BIR register in the MSI-X capability.
+pub(crate) const PCI_MSIX_TABLE: u16 = 4;
+/// `PCI_MSIX_TABLE_BIR`: the BAR indicator bits.
+pub(crate) const PCI_MSIX_TABLE_BIR: u32 = 0x7;
+
+/// `IORESOURCE_MEM`: the resource is memory space.
+pub(crate) const IORESOURCE_MEM: u64 = 0x200;
+/// `IORESOURCE_UNSET`: no address assigned.
+pub(crate) const IORESOURCE_UNSET: u64 = 0x2000_0000;
