@@ -10,8 +10,16 @@
 
 #[path = "../../../drivers/vfio/pci/rvfio/access.rs"]
 mod access;
+#[path = "../../../drivers/vfio/pci/rvfio/caps.rs"]
+mod caps;
+#[path = "../../../drivers/vfio/pci/rvfio/config.rs"]
+mod config;
 
 #[cfg(test)]
 mod access_props;
 #[cfg(test)]
 mod access_tests;
+#[cfg(test)]
+mod config_tests;
+#[cfg(test)]
+mod fakedev;
