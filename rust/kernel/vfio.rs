@@ -104,6 +104,12 @@ pub trait Operations: Sized + Send + Sync + 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
+    /// Handles a page fault in a mapping set up with [`Device::map_on_fault`]: inserts the
+    /// page (with [`Fault::insert_pfn`]) or refuses it. Called without any VFIO lock held.
+    fn fault(_dev: &Device<Self, Bound>, _fault: &Fault<'_>) -> VmFault {
+        VmFault::SIGBUS
+    }
+
     /// Asks the driver to make user space release the device; `count` counts the requests.
     fn request(_dev: &Device<Self, Bound>, _count: u32) {
         build_error!(VTABLE_DEFAULT_ERROR)
@@ -119,6 +125,64 @@ pub struct RegionInfo {
     pub size: u64,
     /// `VFIO_REGION_INFO_FLAG_*`.
     pub flags: u32,
+}
+
+/// The outcome of a page fault (`vm_fault_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VmFault(bindings::vm_fault_t);
+
+impl VmFault {
+    /// The access gets `SIGBUS`.
+    pub const SIGBUS: Self = Self(bindings::vm_fault_reason_VM_FAULT_SIGBUS);
+}
+
+/// A page fault in a mapping of a VFIO device file (`struct vm_fault`).
+pub struct Fault<'a> {
+    vmf: *mut bindings::vm_fault,
+    _p: PhantomData<&'a bindings::vm_fault>,
+}
+
+impl Fault<'_> {
+    fn vma(&self) -> *mut bindings::vm_area_struct {
+        // SAFETY: `vmf` is valid for the duration of the fault handler, which outlives `self`.
+        unsafe { (*self.vmf).__bindgen_anon_1.vma }
+    }
+
+    /// The offset of the mapping in the device file, in pages (`vm_pgoff`).
+    pub fn vma_pgoff(&self) -> usize {
+        // SAFETY: The vma is valid during the fault; `vm_pgoff` does not change after mmap.
+        unsafe { (*self.vma()).vm_pgoff }
+    }
+
+    /// The index of the faulting page inside the mapping.
+    pub fn page_in_vma(&self) -> usize {
+        // SAFETY: As above; the MM core holds the vma for the duration of the fault.
+        let (addr, start) = unsafe {
+            (
+                (*self.vmf).__bindgen_anon_1.address,
+                crate::mm::virt::VmaRef::from_raw(self.vma()).start(),
+            )
+        };
+        (addr - start) >> crate::page::PAGE_SHIFT
+    }
+
+    /// Maps physical page `pfn` at the faulting address (`vmf_insert_pfn()`).
+    ///
+    /// # Safety
+    ///
+    /// `pfn` is device memory (a BAR page) that the driver may expose to the process owning
+    /// the mapping, and the driver's zap of that memory cannot run concurrently.
+    pub unsafe fn insert_pfn(&self, pfn: usize) -> VmFault {
+        // SAFETY: The vma is a `VM_PFNMAP` mapping set up by `map_on_fault`; the address is the
+        // faulting one; the caller vouches for `pfn`.
+        VmFault(unsafe {
+            bindings::vmf_insert_pfn(
+                self.vma(),
+                (*self.vmf).__bindgen_anon_1.address,
+                pfn,
+            )
+        })
+    }
 }
 
 /// A capability chain being built for an info ioctl (`struct vfio_info_cap`).
@@ -201,6 +265,43 @@ impl<T: Operations> Device<T, Bound> {
     unsafe fn from_raw<'a>(ptr: *mut bindings::vfio_device) -> &'a Self {
         // SAFETY: `vdev` is at offset 0 (`#[repr(C)]`), so the cast is valid per the caller.
         unsafe { &*ptr.cast::<Self>() }
+    }
+}
+
+impl<T: Operations> Device<T, Bound> {
+    /// Sets `vma` up to be filled page by page, uncached, by [`Operations::fault`] (`VM_IO`,
+    /// `VM_PFNMAP`, `VM_DONTEXPAND`, `VM_DONTDUMP`), as vfio-pci maps BARs.
+    ///
+    /// The vma keeps the device file, so the device stays open and bound while it exists.
+    ///
+    /// # Safety
+    ///
+    /// The caller does not set `VM_MIXEDMAP` on `vma` afterwards.
+    pub unsafe fn map_on_fault(&self, vma: &VmaNew) -> Result {
+        // SAFETY: The caller promises to leave `VM_MIXEDMAP` clear.
+        unsafe { vma.set_pfnmap_noncached() }?;
+        let raw = vma.as_ptr();
+        // SAFETY: The vma is undergoing its initial setup and is not shared yet. The private data
+        // is this device, which outlives the vma (the vma holds the device file); the operations
+        // table is static.
+        unsafe {
+            (*raw).vm_private_data = self.as_raw().cast();
+            (*raw).vm_ops = &VTable::<T>::VM_OPS;
+        }
+        Ok(())
+    }
+
+    /// Removes every user mapping of the device file between file offsets `start` and
+    /// `start + len` (`unmap_mapping_range()` on the device inode); later accesses fault again.
+    pub fn zap_mappings(&self, start: u64, len: u64) {
+        let start = i64::try_from(start).unwrap_or(i64::MAX);
+        let len = i64::try_from(len).unwrap_or(i64::MAX);
+        // SAFETY: `as_raw()` is a registered `struct vfio_device`, whose inode the core set up
+        // at initialisation and keeps until release.
+        unsafe {
+            let inode = (*self.as_raw()).inode;
+            bindings::unmap_mapping_range((*inode).i_mapping, start, len, 1);
+        }
     }
 }
 
@@ -421,6 +522,29 @@ impl<T: Operations> VTable<T> {
         dma_unmap: None,
         device_feature: None,
     };
+
+    const VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
+        fault: Some(Self::fault),
+        // SAFETY: All-zeroes is a valid `vm_operations_struct` (every operation unset).
+        ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
+    };
+
+    /// # Safety
+    ///
+    /// Called by the MM core for a fault in a vma set up by [`Device::map_on_fault`].
+    unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+        // SAFETY: `vmf` is valid during the call; its vma's private data is the `Device<T>` set by
+        // `map_on_fault`, kept open (hence registered and bound) by the vma's file.
+        let dev = unsafe {
+            let vma = (*vmf).__bindgen_anon_1.vma;
+            Device::<T, Bound>::from_raw((*vma).vm_private_data.cast())
+        };
+        let fault = Fault {
+            vmf,
+            _p: PhantomData,
+        };
+        T::fault(dev, &fault).0
+    }
 
     /// # Safety
     ///

@@ -89,6 +89,36 @@ impl Device {
         unsafe { (*self.as_raw()).is_virtfn() != 0 }
     }
 
+    /// Returns whether the function has no memory-enable bit in COMMAND (SR-IOV VFs).
+    #[inline]
+    pub fn no_command_memory(&self) -> bool {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { (*self.as_raw()).no_command_memory() != 0 }
+    }
+
+    /// Returns whether INTx masking through COMMAND works (`pci_intx_mask_supported()`).
+    #[inline]
+    pub fn intx_mask_supported(&self) -> bool {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { (*self.as_raw()).broken_intx_masking() == 0 }
+    }
+
+    /// Returns the offset of the power management capability, or 0 when the device has none.
+    #[inline]
+    pub fn pm_cap(&self) -> u8 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { (*self.as_raw()).pm_cap }
+    }
+
+    /// Returns the power state the PCI core believes the function is in (0 = D0 … 3 = D3hot,
+    /// 4 = D3cold).
+    #[inline]
+    pub fn current_state(&self) -> i32 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`; a racy read of an int is what C
+        // callers do too.
+        unsafe { (*self.as_raw()).current_state }
+    }
+
     /// Returns the offset of the MSI capability, or 0 when the device has none.
     #[inline]
     pub fn msi_cap(&self) -> u8 {
@@ -468,6 +498,50 @@ impl Device<device::Bound> {
     pub fn restore_state(&self) {
         // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
         unsafe { bindings::pci_restore_state(self.as_raw()) };
+    }
+
+    /// Enables (`true`) or disables INTx through COMMAND (`pci_intx()`).
+    pub fn intx(&self, enable: bool) {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        unsafe { bindings::pci_intx(self.as_raw(), i32::from(enable)) };
+    }
+
+    /// Puts the function into power state `state` (0 = D0 … 3 = D3hot,
+    /// `pci_set_power_state()`).
+    pub fn set_power_state(&self, state: i32) -> Result {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        to_result(unsafe { bindings::pci_set_power_state(self.as_raw(), state) })
+    }
+
+    /// Sets the maximum read request size to `rq` bytes, at least the function's maximum
+    /// payload size (`pcie_set_readrq()` with `pcie_get_mps()` as floor).
+    pub fn set_readrq_floored(&self, rq: u32) -> Result {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        let mps = unsafe { bindings::pcie_get_mps(self.as_raw()) };
+        let rq = i32::try_from(rq).unwrap_or(i32::MAX).max(mps);
+        // SAFETY: As above.
+        to_result(unsafe { bindings::pcie_set_readrq(self.as_raw(), rq) })
+    }
+
+    /// Reads the VPD dword at `addr` (`pci_read_vpd()`); `None` on error.
+    pub fn read_vpd_u32(&self, addr: u16) -> Option<u32> {
+        let mut data = 0u32;
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver;
+        // `data` has room for the 4 bytes requested.
+        let ret = unsafe {
+            bindings::pci_read_vpd(self.as_raw(), addr.into(), 4, (&raw mut data).cast())
+        };
+        (ret >= 0).then_some(data)
+    }
+
+    /// Writes the VPD dword at `addr` (`pci_write_vpd()`); `true` when all 4 bytes were written.
+    pub fn write_vpd_u32(&self, addr: u16, data: u32) -> bool {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver;
+        // `data` holds the 4 bytes to write.
+        let ret = unsafe {
+            bindings::pci_write_vpd(self.as_raw(), addr.into(), 4, (&raw const data).cast())
+        };
+        ret == 4
     }
 
     /// Returns whether the expansion ROM holds a valid image; needs memory decode enabled.

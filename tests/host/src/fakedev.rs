@@ -15,6 +15,8 @@ pub(crate) struct FakeHw {
     /// Every write the engine made: (pos, size, value).
     pub(crate) writes: Vec<(usize, usize, u32)>,
     pub(crate) vpd: Vec<u32>,
+    /// The BAR lengths the function was built with.
+    pub(crate) bar_lens: [u64; 6],
 }
 
 impl Hardware for FakeHw {
@@ -94,6 +96,7 @@ impl Builder {
             wmask: vec![0xff; cfg_size],
             writes: Vec::new(),
             vpd: (0..64).map(|i| 0x5650_0000 | i).collect(),
+            bar_lens: [0; 6],
         };
         let le = |hw: &mut FakeHw, pos: usize, n: usize, v: u32| {
             for i in 0..n {
@@ -141,6 +144,7 @@ impl Builder {
             self.set(0x14 + 4 * i, 4, (addr >> 32) as u32);
         }
         self.info.bars[i] = bar;
+        self.hw.bar_lens[i] = bar.len;
         self
     }
 

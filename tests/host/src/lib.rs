@@ -23,3 +23,7 @@ mod access_tests;
 mod config_tests;
 #[cfg(test)]
 mod fakedev;
+#[cfg(test)]
+mod config_props;
+#[cfg(test)]
+mod captable;

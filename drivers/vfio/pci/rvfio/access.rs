@@ -6,7 +6,7 @@
 //! the host test crate (`tests/host`).
 //!
 //! Region `i` of the device file starts at offset `i << 40`, as in vfio-pci (not UAPI, but what
-//! clients see). Configuration space is accessed in naturally aligned pieces of 4, 2 or 1 bytes.
+//! clients see).
 
 /// Bits of the file offset that address inside a region.
 pub(crate) const OFFSET_SHIFT: u32 = 40;
@@ -27,18 +27,6 @@ pub(crate) const fn split_offset(off: u64) -> (u64, u64) {
 pub(crate) const fn in_bounds(pos: u64, len: usize, size: u64) -> bool {
     // CAST: `usize` fits in `u64`.
     pos < size && len as u64 <= size - pos
-}
-
-/// The size of the next piece of an access at `pos` with `left` (> 0) bytes to go: 4 or 2 when
-/// that many bytes remain and `pos` is aligned to them, 1 otherwise.
-pub(crate) const fn piece(pos: u64, left: usize) -> usize {
-    if left >= 4 && pos % 4 == 0 {
-        4
-    } else if left >= 2 && pos % 2 == 0 {
-        2
-    } else {
-        1
-    }
 }
 
 /// A BAR mapping request decoded from a vma's page offset.

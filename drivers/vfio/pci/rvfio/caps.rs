@@ -5,7 +5,8 @@
 //!
 //! Pure data, written against `core` only (compiled into the module and into the host test
 //! crate). The treatment of every capability follows vfio-pci in Linux 7.3; the documentation
-//! table in `Documentation/driver-api/rvfio-pci.rst` is generated from [`describe`].
+//! table in `Documentation/driver-api/rvfio-pci.rst` is generated from these tables by the host
+//! test crate (`tests/host`), which fails when the two drift apart.
 
 /// Size of conventional configuration space.
 pub(crate) const CFG_SPACE_SIZE: usize = 256;
@@ -456,112 +457,4 @@ pub(crate) fn table(kind: Kind) -> Option<Perm<'static>> {
         Kind::Pwr => PWR.perm(),
         _ => return None,
     })
-}
-
-/// One row of the capability documentation.
-pub(crate) struct Row {
-    /// "std" or "ext".
-    pub(crate) space: &'static str,
-    pub(crate) id: u16,
-    pub(crate) name: &'static str,
-    /// 0: hidden; [`VARIABLE`]: read from the capability.
-    pub(crate) len: u16,
-    pub(crate) kind: Kind,
-}
-
-const STD_NAMES: [&str; CAP_ID_MAX as usize + 1] = [
-    "Standard header",
-    "Power Management",
-    "AGP",
-    "VPD",
-    "Slot ID",
-    "MSI",
-    "CompactPCI hot swap",
-    "PCI-X",
-    "HyperTransport",
-    "Vendor-specific",
-    "Debug port",
-    "CompactPCI CRC",
-    "PCI hot-plug (SHPC)",
-    "Bridge subsystem vendor ID",
-    "AGP 8x",
-    "Secure device",
-    "PCI Express",
-    "MSI-X",
-    "SATA",
-    "Advanced Features",
-    "Enhanced Allocation",
-];
-
-const EXT_NAMES: [&str; EXT_CAP_ID_MAX as usize + 1] = [
-    "(ID 0)",
-    "AER",
-    "Virtual Channel",
-    "Device Serial Number",
-    "Power Budgeting",
-    "Root Complex Link Declaration",
-    "Root Complex Internal Link Control",
-    "Root Complex Event Collector",
-    "Multi-Function VC",
-    "Virtual Channel (MFVC present)",
-    "Root Complex Register Block",
-    "Vendor-specific",
-    "Config Access Correlation",
-    "ACS",
-    "ARI",
-    "ATS",
-    "SR-IOV",
-    "MR-IOV",
-    "Multicast",
-    "Page Request",
-    "Reserved for AMD",
-    "Resizable BAR",
-    "Dynamic Power Allocation",
-    "TPH Requester",
-    "Latency Tolerance Reporting",
-    "Secondary PCI Express",
-    "Protocol Multiplexing",
-    "PASID",
-    "(ID 0x1c)",
-    "Downstream Port Containment",
-    "L1 PM Substates",
-    "Precision Time Measurement",
-    "(ID 0x20)",
-    "(ID 0x21)",
-    "(ID 0x22)",
-    "Designated Vendor-Specific",
-    "VF Resizable BAR",
-    "Data Link Feature",
-    "Physical Layer 16 GT/s",
-    "(ID 0x27)",
-    "(ID 0x28)",
-    "Native PCIe Enclosure Management",
-    "Physical Layer 32 GT/s",
-    "(ID 0x2b)",
-    "(ID 0x2c)",
-    "(ID 0x2d)",
-    "Data Object Exchange",
-    "Device 3",
-    "Integrity and Data Encryption",
-    "Physical Layer 64 GT/s",
-];
-
-/// Every capability ID the engine knows, with its length and treatment.
-pub(crate) fn describe() -> impl Iterator<Item = Row> {
-    let std = (1..=CAP_ID_MAX).map(|id| Row {
-        space: "std",
-        id: u16::from(id),
-        name: STD_NAMES[id as usize],
-        len: u16::from(CAP_LENGTH[id as usize]),
-        kind: std_kind(id),
-    });
-    let ext = (1..=EXT_CAP_ID_MAX).map(|id| Row {
-        space: "ext",
-        id,
-        name: EXT_NAMES[id as usize],
-        len: EXT_CAP_LENGTH[id as usize],
-        // CAST: IDs up to `EXT_CAP_ID_MAX` fit in a byte.
-        kind: ext_kind(id as u8),
-    });
-    std.chain(ext)
 }

@@ -18,6 +18,7 @@
 //! The behaviour is vfio-pci's (Linux 7.3 `vfio_pci_config.c`), including its corner cases.
 
 use crate::caps::{self, *};
+use core::ops::DerefMut;
 
 /// The real configuration space, with the accessors that honour reset blocking.
 pub(crate) trait Hardware {
@@ -143,7 +144,7 @@ const fn is_bar(offset: usize) -> bool {
         || (offset >= PCI_ROM_ADDRESS && offset < PCI_ROM_ADDRESS + 4)
 }
 
-impl<B: AsRef<[u8]> + AsMut<[u8]>> Config<B> {
+impl<B: DerefMut<Target = [u8]>> Config<B> {
     /// Builds the map and shadow from the device (vfio-pci's `vfio_config_init()`).
     ///
     /// `map` and `vconfig` must be at least `info.cfg_size` bytes; a shorter buffer shrinks the
@@ -156,9 +157,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Config<B> {
     ) -> Result<Self, H::Error> {
         info.cfg_size = info
             .cfg_size
-            .min(map.as_ref().len())
-            .min(vconfig.as_ref().len())
-            .max(STD_HEADER_SIZEOF.min(map.as_ref().len()));
+            .min(map.len())
+            .min(vconfig.len())
+            .max(STD_HEADER_SIZEOF.min(map.len()));
         let mut c = Self {
             map,
             vconfig,
@@ -171,7 +172,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Config<B> {
             msi_state: MsiState::default(),
         };
         let size = c.info.cfg_size;
-        let map = c.map.as_mut();
+        let map = &mut c.map[..];
         map[..STD_HEADER_SIZEOF].fill(CAP_ID_BASIC);
         map[STD_HEADER_SIZEOF..size].fill(CAP_ID_INVALID);
         c.fill(hw, 0, STD_HEADER_SIZEOF)?;
@@ -197,34 +198,24 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Config<B> {
         Ok(c)
     }
 
-    /// The size of configuration space.
-    pub(crate) fn size(&self) -> usize {
-        self.info.cfg_size
-    }
-
     /// The map value (owning capability) of byte `pos`.
     pub(crate) fn owner(&self, pos: usize) -> u8 {
-        self.map.as_ref().get(pos).copied().unwrap_or(CAP_ID_INVALID)
+        self.map.get(pos).copied().unwrap_or(CAP_ID_INVALID)
     }
 
     /// The shadow's `n` bytes at `pos`.
     pub(crate) fn v(&self, pos: usize, n: usize) -> u32 {
-        le(self.vconfig.as_ref(), pos, n)
+        le(&self.vconfig[..], pos, n)
     }
 
     fn set_v(&mut self, pos: usize, n: usize, val: u32) {
-        set_le(self.vconfig.as_mut(), pos, n, val)
+        set_le(&mut self.vconfig[..], pos, n, val)
     }
 
     /// Whether the virtual COMMAND register enables memory decode (or the function has no such
     /// bit), the half of vfio-pci's `__vfio_pci_memory_enabled()` that is not power state.
     pub(crate) fn memory_decode(&self) -> bool {
         self.info.no_command_memory || self.v(PCI_COMMAND, 2) & u32::from(PCI_COMMAND_MEMORY) != 0
-    }
-
-    /// The virtual INTx-disable bit.
-    pub(crate) fn intx_disabled(&self) -> bool {
-        self.virq_disabled
     }
 
     /// For a write piece at `pos` with value `val`: `Some(zap)` when it is a COMMAND write, which
@@ -258,7 +249,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Config<B> {
     fn mark(&mut self, pos: usize, len: usize, id: u8) {
         let end = (pos + len).min(self.info.cfg_size);
         if pos < end {
-            self.map.as_mut()[pos..end].fill(id);
+            self.map[pos..end].fill(id);
         }
     }
 

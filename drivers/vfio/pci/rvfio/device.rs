@@ -3,11 +3,17 @@
 //! Per-device state and the VFIO device operations.
 
 use crate::{
+    cfgspace::{
+        self,
+        VConfig, //
+    },
     irq,
     regions,
     regs::{
         PCI_COMMAND,
-        PCI_COMMAND_INTX_DISABLE, //
+        PCI_COMMAND_INTX_DISABLE,
+        PCI_PM_CTRL,
+        PCI_PM_CTRL_NO_SOFT_RESET, //
     }, //
 };
 use kernel::{
@@ -41,6 +47,29 @@ pub(crate) struct OpenState {
     pub(crate) irq_counts: [u32; 5],
     /// The MSI-X table: its BAR and byte range, as read at open.
     pub(crate) msix_table: Option<(u32, u64, u64)>,
+    /// The virtual configuration space.
+    pub(crate) config: Option<VConfig>,
+    /// INTx can be masked through COMMAND (PCI 2.3).
+    pub(crate) pci_2_3: bool,
+    /// The state saved on entering D3hot, for functions that lose it there.
+    pub(crate) pm_save: Option<pci::SavedState>,
+}
+
+/// What the memory lock protects: whether BARs may be accessed (vfio-pci's
+/// `__vfio_pci_memory_enabled()`).
+#[derive(Default)]
+pub(crate) struct Memory {
+    /// The virtual COMMAND register enables memory decode (or the function has no such bit).
+    pub(crate) decode: bool,
+    /// The function is in D3hot or deeper.
+    pub(crate) low_power: bool,
+}
+
+impl Memory {
+    /// Whether BAR accesses and mapping faults may reach the device.
+    pub(crate) fn enabled(&self) -> bool {
+        self.decode && !self.low_power
+    }
 }
 
 /// One PCI function owned by rvfio-pci.
@@ -52,19 +81,34 @@ pub(crate) struct RvfioDevice {
     /// orders them against the other callbacks.
     #[pin]
     pub(crate) open: Mutex<OpenState>,
-    /// Serialises the driver's own changes of memory decode (ROM probing). Taken after `open`
-    /// when both are held; the configuration engine turns it into vfio-pci's memory lock.
+    /// vfio-pci's memory lock: serialises BAR accesses and mapping faults against everything
+    /// that turns memory off (COMMAND writes, power states, resets) and the zap that precedes
+    /// it. Taken after `open` when both are held; never held across a user copy.
     #[pin]
-    pub(crate) memory: Mutex<()>,
+    pub(crate) memory: Mutex<Memory>,
+    /// The function loses its state in D3hot (no `PCI_PM_CTRL_NO_SOFT_RESET`), probed at bind.
+    pub(crate) needs_pm_restore: bool,
 }
 
 impl RvfioDevice {
     pub(crate) fn new(pdev: &pci::Device<Bound>) -> impl PinInit<Self, Error> + '_ {
+        let pm_restore = needs_pm_restore(pdev);
         try_pin_init!(Self {
             pdev: pdev.into(),
             open <- new_mutex!(OpenState::default()),
-            memory <- new_mutex!(()),
+            memory <- new_mutex!(Memory::default()),
+            needs_pm_restore: pm_restore,
         })
+    }
+}
+
+/// Whether the function loses its state in D3hot (`vfio_pci_probe_power_state()`).
+fn needs_pm_restore(pdev: &pci::Device<Bound>) -> bool {
+    match pdev.pm_cap() {
+        0 => false,
+        cap => pdev
+            .user_read_config_u16(u16::from(cap) + PCI_PM_CTRL)
+            .is_ok_and(|ctrl| ctrl & PCI_PM_CTRL_NO_SOFT_RESET == 0),
     }
 }
 
@@ -94,6 +138,33 @@ impl vfio::Operations for RvfioDevice {
         if open.saved.is_none() {
             dev_dbg!(pdev, "could not store the saved state\n");
         }
+        let nointx = irq::nointx(pdev);
+        if nointx {
+            dev_info!(pdev, "Masking broken INTx support\n");
+            pdev.intx(false);
+        } else {
+            open.pci_2_3 = pdev.intx_mask_supported();
+        }
+        if open.pci_2_3 {
+            if let Ok(cmd) = pdev.user_read_config_u16(PCI_COMMAND) {
+                if cmd & PCI_COMMAND_INTX_DISABLE != 0 {
+                    let _ = pdev.user_write_config_u16(PCI_COMMAND, cmd & !PCI_COMMAND_INTX_DISABLE);
+                }
+            }
+        }
+        let config = match cfgspace::build(pdev, nointx) {
+            Ok(config) => config,
+            Err(e) => {
+                *open = OpenState::default();
+                pdev.disable_device();
+                return Err(e);
+            }
+        };
+        *dev.memory.lock() = Memory {
+            decode: config.memory_decode(),
+            low_power: false,
+        };
+        open.config = Some(config);
         open.irq_counts = irq::counts(pdev);
         open.msix_table = regions::msix_table(pdev);
         Ok(())
@@ -105,6 +176,8 @@ impl vfio::Operations for RvfioDevice {
         };
         let mut open = dev.open.lock();
 
+        // The function may have been left in a low-power state.
+        let _ = cfgspace::set_power_state(dev, pdev, &mut open, 0);
         pdev.clear_master();
         // As vfio_pci_core_disable(): a missing saved state counts as loaded (C's
         // pci_load_and_free_saved_state(NULL) succeeds); a failed load falls back to the
@@ -177,6 +250,10 @@ impl vfio::Operations for RvfioDevice {
             }
             _ => Err(ENOTTY),
         }
+    }
+
+    fn fault(dev: &vfio::Device<Self, Bound>, fault: &vfio::Fault<'_>) -> vfio::VmFault {
+        regions::fault(dev, fault)
     }
 
     fn region_info(

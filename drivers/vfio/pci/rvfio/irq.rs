@@ -11,6 +11,7 @@ use crate::{
         RvfioDevice, //
     },
     regs::{
+        IRQ_NOTCONNECTED,
         PCI_INTERRUPT_PIN,
         PCI_MSIX_FLAGS_QSIZE,
         PCI_MSI_FLAGS,
@@ -27,11 +28,8 @@ use kernel::{
     }, //
 };
 
-/// `IRQ_NOTCONNECTED`: the platform gave the function no legacy interrupt.
-const IRQ_NOTCONNECTED: u32 = 1 << 31;
-
 /// Devices whose INTx masking is broken: vfio-pci hides their INTx (`vfio_pci_nointx()`).
-fn nointx(pdev: &pci::Device<Bound>) -> bool {
+pub(crate) fn nointx(pdev: &pci::Device<Bound>) -> bool {
     pdev.vendor_id() == pci::Vendor::INTEL
         && matches!(
             pdev.device_id(),

@@ -1,21 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Regions of the device file: region info, access and mmap (the addressing is in
-//! [`crate::access`]).
+//! [`crate::access`], configuration space in [`crate::cfgspace`]).
 //!
-//! Temporary, until the configuration engine and the memory-disable zap exist:
-//! - configuration space reads pass straight through to the hardware (with the accessors that
-//!   honour reset blocking) and configuration writes are refused;
-//! - BARs are mapped whole at `mmap()` time (`io_remap_pfn_range()`), not page by page on
-//!   fault. This is safe only because nothing can turn memory decode off or reset the device
-//!   while a mapping exists: config writes and `VFIO_DEVICE_RESET` are refused, and close
-//!   cannot run while a mapping holds the file.
+//! BAR mappings are filled page by page on fault, under the memory lock: while memory is
+//! disabled (COMMAND, D3hot) a fault gets `SIGBUS`, and everything that disables memory or
+//! resets the function zaps the mappings first, as vfio-pci does.
 
 use crate::access::{
     bar_step,
-    in_bounds,
     index_to_offset,
-    piece,
     split_offset,
     BarStep,
     MapRequest, //
@@ -145,11 +139,31 @@ pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Resu
     }
     // Claim the BAR for the user before exposing it (as vfio-pci's mmap maps it first).
     iomap(dev, pdev, bar)?;
+    // SAFETY: Nothing in this driver sets `VM_MIXEDMAP`.
+    unsafe { dev.map_on_fault(vma) }
+}
+
+/// A fault in a BAR mapping: maps the page while memory is enabled, `SIGBUS` otherwise.
+pub(crate) fn fault(dev: &vfio::Device<RvfioDevice, Bound>, fault: &vfio::Fault<'_>) -> vfio::VmFault {
+    // CAST: `PAGE_SHIFT` is 12 to 16.
+    let req = MapRequest::new(fault.vma_pgoff(), PAGE_SHIFT as u32);
+    let Ok(pdev) = bound_pdev(dev) else {
+        return vfio::VmFault::SIGBUS;
+    };
+    // CAST: `mmap` accepted only BAR indices.
+    let Ok(start) = pdev.resource_start(req.index as u32) else {
+        return vfio::VmFault::SIGBUS;
+    };
     // CAST: physical addresses fit in `usize` on 64-bit kernels.
-    let pfn = (pdev.resource_start(bar)? as usize >> PAGE_SHIFT) + req.page;
-    // SAFETY: The vma's pages from `pfn` on lie inside memory BAR `bar` of the function bound
-    // to this driver, which the VFIO user owns; nothing else sets VM_MIXEDMAP on the vma.
-    unsafe { vma.io_remap_pfn_range_noncached(pfn) }
+    let pfn = (start as usize >> PAGE_SHIFT) + req.page + fault.page_in_vma();
+    let memory = dev.memory.lock();
+    if !memory.enabled() {
+        return vfio::VmFault::SIGBUS;
+    }
+    // SAFETY: `mmap` checked that the mapping lies inside memory BAR `req.index` of the function
+    // bound to this driver, which the VFIO user owns; the zap runs under the memory lock held
+    // here.
+    unsafe { fault.insert_pfn(pfn) }
 }
 
 /// The size vfio-pci reports for the ROM region: the BAR size when the BAR holds a valid
@@ -194,7 +208,7 @@ pub(crate) enum UserBuf<'a> {
 }
 
 impl UserBuf<'_> {
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             UserBuf::Read(w) => w.len(),
             UserBuf::Write(r) => r.len(),
@@ -214,8 +228,8 @@ pub(crate) fn rw(
     let (index, pos) = split_offset(off);
     // CAST: checked against the region count first.
     match (index, buf) {
-        (i, UserBuf::Read(w)) if i == u64::from(uapi::VFIO_PCI_CONFIG_REGION_INDEX) => {
-            config_read(dev, w, pos)
+        (i, buf) if i == u64::from(uapi::VFIO_PCI_CONFIG_REGION_INDEX) => {
+            crate::cfgspace::rw(dev, buf, pos)
         }
         (i, UserBuf::Read(w)) if i == u64::from(uapi::VFIO_PCI_ROM_REGION_INDEX) => {
             rom_read(dev, w, pos)
@@ -223,28 +237,20 @@ pub(crate) fn rw(
         (i, buf) if i <= u64::from(uapi::VFIO_PCI_BAR5_REGION_INDEX) => {
             bar_rw(dev, buf, i as u32, pos)
         }
-        // Temporary: configuration writes wait for the virtualization engine. ROM writes, VGA
-        // (unsupported) and unknown regions are EINVAL, as in vfio-pci.
+        // ROM writes, VGA (unsupported) and unknown regions are EINVAL, as in vfio-pci.
         _ => Err(EINVAL),
     }
-}
-
-/// Whether memory decode is on, which BAR and ROM accesses need (vfio-pci: `-EIO` otherwise).
-fn memory_enabled(pdev: &pci::Device<Bound>) -> bool {
-    pdev.user_read_config_u16(PCI_COMMAND)
-        .is_ok_and(|cmd| cmd & PCI_COMMAND_MEMORY != 0)
 }
 
 /// Runs one device access under the memory lock, as vfio-pci does per access: `EIO` when
 /// `needs_decode` and memory decode is off. No user copy may happen inside `access`.
 fn with_decode<R>(
     dev: &vfio::Device<RvfioDevice, Bound>,
-    pdev: &pci::Device<Bound>,
     needs_decode: bool,
     access: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
-    let _memory = dev.memory.lock();
-    if needs_decode && !memory_enabled(pdev) {
+    let memory = dev.memory.lock();
+    if needs_decode && !memory.enabled() {
         return Err(EIO);
     }
     access()
@@ -318,14 +324,14 @@ fn bar_rw(
         let at = usize::try_from(off)?;
         let n = match (step, &mut buf) {
             (BarStep::Io(n), UserBuf::Read(w)) => {
-                let v = with_decode(dev, pdev, mem, || io_read(&io, at, n))?;
+                let v = with_decode(dev, mem, || io_read(&io, at, n))?;
                 w.write_slice(&v.to_le_bytes()[..n])?;
                 n
             }
             (BarStep::Io(n), UserBuf::Write(r)) => {
                 let mut b = [0u8; 8];
                 r.read_slice(&mut b[..n])?;
-                with_decode(dev, pdev, mem, || {
+                with_decode(dev, mem, || {
                     io_write(&io, at, n, u64::from_le_bytes(b))
                 })?;
                 n
@@ -405,7 +411,7 @@ fn rom_read(
     while done < count {
         let len = (count - done).min(CHUNK);
         {
-            let _memory = dev.memory.lock();
+            let memory = dev.memory.lock();
             // As vfio-pci: the mapping comes first (ENOMEM without a readable image).
             let rom = pdev.map_rom().ok_or(ENOMEM)?;
             let (xs, xe) = (rom.len() as u64, end);
@@ -414,7 +420,7 @@ fn rom_read(
                 let at = off + filled as u64;
                 match bar_step(at, len - filled, xs, xe, 4) {
                     BarStep::Io(n) => {
-                        if !memory_enabled(pdev) {
+                        if !memory.enabled() {
                             return Err(EIO);
                         }
                         rom.read(usize::try_from(at)?, &mut bounce[filled..filled + n])?;
@@ -430,36 +436,6 @@ fn rom_read(
         w.write_slice(&bounce[..len])?;
         off += len as u64;
         done += len;
-    }
-    Ok(done)
-}
-
-/// Reads configuration space in naturally aligned 1, 2 or 4-byte pieces, as vfio-pci does.
-fn config_read(
-    dev: &vfio::Device<RvfioDevice, Bound>,
-    buf: &mut UserSliceWriter,
-    mut pos: u64,
-) -> Result<usize> {
-    let pdev = bound_pdev(dev)?;
-    // CAST: 256 or 4096.
-    let size = pdev.cfg_size() as u64;
-    let mut left = buf.len();
-    let mut done = 0;
-    while left > 0 {
-        if !in_bounds(pos, left, size) {
-            return Err(EFAULT);
-        }
-        // CAST: `pos` < 4096.
-        let at = pos as u16;
-        let n = piece(pos, left);
-        match n {
-            4 => buf.write_slice(&pdev.user_read_config_u32(at)?.to_le_bytes())?,
-            2 => buf.write_slice(&pdev.user_read_config_u16(at)?.to_le_bytes())?,
-            _ => buf.write_slice(&[pdev.user_read_config_u8(at)?])?,
-        }
-        pos += n as u64;
-        left -= n;
-        done += n;
     }
     Ok(done)
 }

@@ -29,3 +29,16 @@ pub(crate) const PCI_MSIX_TABLE_BIR: u32 = 0x7;
 pub(crate) const IORESOURCE_MEM: u64 = 0x200;
 /// `IORESOURCE_UNSET`: no address assigned.
 pub(crate) const IORESOURCE_UNSET: u64 = 0x2000_0000;
+/// `IORESOURCE_IO`: the resource is I/O port space.
+pub(crate) const IORESOURCE_IO: u64 = 0x100;
+/// `IORESOURCE_PREFETCH`: prefetchable memory.
+pub(crate) const IORESOURCE_PREFETCH: u64 = 0x2000;
+/// `IORESOURCE_MEM_64`: a 64-bit memory BAR.
+pub(crate) const IORESOURCE_MEM_64: u64 = 0x0010_0000;
+
+/// `IRQ_NOTCONNECTED`: the platform gave the function no legacy interrupt.
+pub(crate) const IRQ_NOTCONNECTED: u32 = 1 << 31;
+/// `PCI_PM_CTRL`: power management control/status, 4 bytes into the capability.
+pub(crate) const PCI_PM_CTRL: u16 = 4;
+/// `PCI_PM_CTRL_NO_SOFT_RESET`: the function keeps its state across D3hot.
+pub(crate) const PCI_PM_CTRL_NO_SOFT_RESET: u16 = 0x8;

@@ -18,6 +18,9 @@
 //! `/dev/iommu`) and the legacy group and container (`/dev/vfio/$GROUP`).
 
 mod access;
+mod caps;
+mod cfgspace;
+mod config;
 mod device;
 mod driver;
 mod irq;

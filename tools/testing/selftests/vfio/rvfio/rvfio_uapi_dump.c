@@ -3,7 +3,9 @@
  * Print what a VFIO PCI device file reports, in a canonical text form, so
  * that the output under two drivers (vfio-pci and rvfio-pci) can be diffed:
  * device info, every region's info and capability chain, the standard
- * configuration header, and the errno of each malformed request.
+ * configuration header, and the errno of each malformed request; then what
+ * configuration writes do: a sweep writing all-ones and zeroes at every
+ * offset and size (restoring each register), and seeded random writes.
  *
  * Usage: rvfio_uapi_dump IOMMU_MODE SEGMENT:BUS:DEVICE.FUNCTION
  */
@@ -118,6 +120,82 @@ static void fuzz(int fd, int ops)
 		}
 		}
 		printf("%s%ld", i % 32 ? " " : "\n ", ret);
+	}
+	printf("\n");
+}
+
+static long cfg_rw(int fd, int write, void *buf, size_t len, unsigned int pos)
+{
+	unsigned long long off = RVFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + pos;
+
+	return write ? pwrite(fd, buf, len, off) : rvfio_pread(fd, buf, len, off);
+}
+
+/*
+ * Every aligned offset and size: the value read, what reads back after
+ * writing all-ones and after writing zero, and the value after restoring the
+ * original. Registers that trap act under both drivers: COMMAND turns
+ * decode off and on, PM control enters D3hot and returns to D0, PCIe device
+ * control starts an FLR.
+ */
+static void config_sweep(int fd, unsigned int size)
+{
+	static const unsigned int widths[] = { 4, 2, 1 };
+	unsigned int w, pos;
+
+	printf("config write sweep:");
+	for (w = 0; w < 3; w++) {
+		unsigned int n = widths[w];
+
+		for (pos = 0; pos < size; pos += n) {
+			__u32 orig = 0, v, a = 0, z = 0, r = 0;
+			long e1, e2, e3;
+
+			if (cfg_rw(fd, 0, &orig, n, pos) != n) {
+				printf("\n  %u@%03x: read error", n, pos);
+				continue;
+			}
+			v = ~0u;
+			e1 = cfg_rw(fd, 1, &v, n, pos);
+			cfg_rw(fd, 0, &a, n, pos);
+			v = 0;
+			e2 = cfg_rw(fd, 1, &v, n, pos);
+			cfg_rw(fd, 0, &z, n, pos);
+			e3 = cfg_rw(fd, 1, &orig, n, pos);
+			cfg_rw(fd, 0, &r, n, pos);
+			if (pos % 32 == 0 || n < 4)
+				printf("\n  %u@%03x:", n, pos);
+			printf(" %x/%x/%x/%x", orig, a, z, r);
+			if (e1 != n || e2 != n || e3 != n)
+				printf("(%ld,%ld,%ld)", e1, e2, e3);
+		}
+	}
+	printf("\n");
+}
+
+/* Seeded random configuration writes and reads of every size and alignment. */
+static void config_random(int fd, unsigned int size, int ops)
+{
+	unsigned char buf[16];
+	int i;
+
+	printf("config random (%d ops):", ops);
+	for (i = 0; i < ops; i++) {
+		unsigned long long r = fuzz_next();
+		unsigned int pos = r % size, len = 1 + (r >> 16) % 8;
+		int write = (r >> 24) % 2;
+		long ret;
+		unsigned int j;
+
+		if (pos + len > size)
+			len = size - pos;
+		for (j = 0; j < sizeof(buf); j++)
+			buf[j] = fuzz_next();
+		ret = cfg_rw(fd, write, buf, len, pos);
+		printf("%s%c%u@%x=%ld", i % 8 ? " " : "\n ", write ? 'w' : 'r', len, pos, ret);
+		if (!write && ret > 0)
+			for (j = 0; j < ret; j++)
+				printf("%s%02x", j ? "" : ":", buf[j]);
 	}
 	printf("\n");
 }
@@ -254,6 +332,17 @@ int main(int argc, char *argv[])
 	       rvfio_pread(device->fd, small, 4, RVFIO_REGION_OFFSET(1000)));
 
 	fuzz(device->fd, 4000);
+
+	{
+		struct vfio_region_info r = {
+			.argsz = sizeof(r),
+			.index = VFIO_PCI_CONFIG_REGION_INDEX,
+		};
+
+		ioctl_assert(device->fd, VFIO_DEVICE_GET_REGION_INFO, &r);
+		config_sweep(device->fd, r.size);
+		config_random(device->fd, r.size, 600);
+	}
 
 	rvfio_close(device);
 	iommu_cleanup(iommu);

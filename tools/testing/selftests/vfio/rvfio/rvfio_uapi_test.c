@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The VFIO PCI device file as user space sees it: device and region info,
- * configuration space reads, rejection of malformed requests, and a DMA
+ * configuration space reads and writes (virtual registers, BAR sizing), the
+ * memory-disable rule for BAR mappings, rejection of malformed requests, and a DMA
  * mapping through the device's IOMMU attachment. Every assertion holds for
  * any correct VFIO PCI bus driver, so the test runs unchanged against
  * vfio-pci and rvfio-pci, in every IOMMU mode of the selftest library.
@@ -9,6 +10,8 @@
  * Usage: rvfio_uapi_test [harness options] SEGMENT:BUS:DEVICE.FUNCTION
  */
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,6 +446,134 @@ TEST_F(rvfio_uapi, edu_bar_rw)
 	ASSERT_EQ(0, status & 1);
 	ASSERT_EQ(4, rvfio_pread(self->device->fd, &v, 4, bar0 + 0x08));
 	ASSERT_EQ(120, v);
+}
+
+static unsigned long long cfg_off(int pos)
+{
+	return RVFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + pos;
+}
+
+/* Virtual registers read back what was written; BAR sizing answers with the size. */
+TEST_F(rvfio_uapi, config_write)
+{
+	int fd = self->device->fd;
+	__u32 orig, v, size_mask;
+	__u16 status, status2;
+	__u8 line, b;
+	int bar;
+
+	ASSERT_EQ(1, rvfio_pread(fd, &line, 1, cfg_off(PCI_INTERRUPT_LINE)));
+	b = 0x5a;
+	ASSERT_EQ(1, pwrite(fd, &b, 1, cfg_off(PCI_INTERRUPT_LINE)));
+	ASSERT_EQ(1, rvfio_pread(fd, &b, 1, cfg_off(PCI_INTERRUPT_LINE)));
+	ASSERT_EQ(0x5a, b);
+	ASSERT_EQ(1, pwrite(fd, &line, 1, cfg_off(PCI_INTERRUPT_LINE)));
+
+	/* STATUS is read-only (its error bits are write-one-to-clear in hardware). */
+	ASSERT_EQ(2, rvfio_pread(fd, &status, 2, cfg_off(PCI_STATUS)));
+	status2 = 0;
+	ASSERT_EQ(2, pwrite(fd, &status2, 2, cfg_off(PCI_STATUS)));
+	ASSERT_EQ(2, rvfio_pread(fd, &status2, 2, cfg_off(PCI_STATUS)));
+	ASSERT_EQ(status & PCI_STATUS_CAP_LIST, status2 & PCI_STATUS_CAP_LIST);
+
+	for (bar = 0; bar < 6; bar++) {
+		unsigned long long size = sysfs_bar_size(bar);
+		int pos = PCI_BASE_ADDRESS_0 + 4 * bar;
+
+		ASSERT_EQ(4, rvfio_pread(fd, &orig, 4, cfg_off(pos)));
+		v = ~0u;
+		ASSERT_EQ(4, pwrite(fd, &v, 4, cfg_off(pos)));
+		ASSERT_EQ(4, rvfio_pread(fd, &size_mask, 4, cfg_off(pos)));
+		ASSERT_EQ(4, pwrite(fd, &orig, 4, cfg_off(pos)));
+		ASSERT_EQ(4, rvfio_pread(fd, &v, 4, cfg_off(pos)));
+		ASSERT_EQ(orig, v);
+		if (!size) {
+			/* Unimplemented, or the upper half of a 64-bit BAR. */
+			continue;
+		}
+		if (orig & PCI_BASE_ADDRESS_SPACE_IO) {
+			ASSERT_EQ((__u32)~(size - 1) | (orig & 3), size_mask);
+		} else {
+			ASSERT_EQ((__u32)~(size - 1) | (orig & 0xf), size_mask);
+			if (orig & PCI_BASE_ADDRESS_MEM_TYPE_64)
+				bar++;
+		}
+	}
+}
+
+TEST_F(rvfio_uapi, config_write_bounds)
+{
+	struct vfio_region_info info;
+	__u32 v = 0;
+
+	ASSERT_EQ(0, region_info(self->device->fd, &info, VFIO_PCI_CONFIG_REGION_INDEX));
+	ASSERT_EQ(-1, pwrite(self->device->fd, &v, 4, info.offset + info.size));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, pwrite(self->device->fd, &v, 4, info.offset + info.size - 2));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, pwrite(self->device->fd, &v, 0, info.offset));
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* Reads a word of a mapping; returns 1 when the access raised SIGBUS. */
+static int read_faults(volatile __u32 *p, __u32 *out)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int faulted = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1))
+		faulted = 1;
+	else
+		*out = *p;
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+/*
+ * Memory decode off: mappings are zapped and fault with SIGBUS, file accesses
+ * fail with EIO; decode back on: both work again.
+ */
+TEST_F(rvfio_uapi, memory_disable_zaps_mmap)
+{
+	int fd = self->device->fd;
+	struct vfio_region_info info;
+	volatile __u32 *map = NULL;
+	__u16 cmd, off;
+	__u32 v, w;
+	int bar;
+
+	for (bar = 0; bar <= 5; bar++) {
+		ASSERT_EQ(0, region_info(fd, &info, bar));
+		if (info.flags & VFIO_REGION_INFO_FLAG_MMAP)
+			break;
+	}
+	if (bar > 5)
+		SKIP(return, "no mappable BAR");
+	map = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, fd, info.offset);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, read_faults(map, &v));
+
+	ASSERT_EQ(2, rvfio_pread(fd, &cmd, 2, cfg_off(PCI_COMMAND)));
+	ASSERT_TRUE(cmd & PCI_COMMAND_MEMORY);
+	off = cmd & ~PCI_COMMAND_MEMORY;
+	ASSERT_EQ(2, pwrite(fd, &off, 2, cfg_off(PCI_COMMAND)));
+	ASSERT_EQ(1, read_faults(map, &w));
+	ASSERT_EQ(-1, rvfio_pread(fd, &w, 4, info.offset));
+	ASSERT_EQ(EIO, errno);
+	/* Faults stay refused, not only the first. */
+	ASSERT_EQ(1, read_faults(map, &w));
+
+	ASSERT_EQ(2, pwrite(fd, &cmd, 2, cfg_off(PCI_COMMAND)));
+	ASSERT_EQ(0, read_faults(map, &w));
+	ASSERT_EQ(4, rvfio_pread(fd, &w, 4, info.offset));
+	ASSERT_EQ(0, munmap((void *)map, getpagesize()));
 }
 
 int main(int argc, char *argv[])
