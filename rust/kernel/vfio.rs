@@ -176,11 +176,7 @@ impl Fault<'_> {
         // SAFETY: The vma is a `VM_PFNMAP` mapping set up by `map_on_fault`; the address is the
         // faulting one; the caller vouches for `pfn`.
         VmFault(unsafe {
-            bindings::vmf_insert_pfn(
-                self.vma(),
-                (*self.vmf).__bindgen_anon_1.address,
-                pfn,
-            )
+            bindings::vmf_insert_pfn(self.vma(), (*self.vmf).__bindgen_anon_1.address, pfn)
         })
     }
 }

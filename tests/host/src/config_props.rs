@@ -37,7 +37,11 @@ fn bar_strategy() -> impl Strategy<Value = (Bar, u64)> {
 
 fn std_cap() -> impl Strategy<Value = CapSpec> {
     prop_oneof![
-        any::<u16>().prop_map(|f| CapSpec::new(1, 8).reg(2, 2, u32::from(f)).reg(4, 2, u32::from(f))),
+        any::<u16>().prop_map(|f| CapSpec::new(1, 8).reg(2, 2, u32::from(f)).reg(
+            4,
+            2,
+            u32::from(f)
+        )),
         (any::<bool>(), any::<bool>(), 0u32..4).prop_map(|(b64, mask, q)| {
             let flags = (if b64 { 0x80 } else { 0 }) | (if mask { 0x100 } else { 0 }) | (q << 1);
             let len = msi_len(flags as u16);
@@ -49,7 +53,9 @@ fn std_cap() -> impl Strategy<Value = CapSpec> {
             .reg(4, 4, cap)
             .reg(8, 2, 0x2810)),
         (3u32..24).prop_map(|len| CapSpec::new(9, len as usize).reg(2, 1, len)),
-        any::<u8>().prop_map(|c| CapSpec::new(0x13, 6).reg(2, 1, 6).reg(3, 1, u32::from(c & 3))),
+        any::<u8>().prop_map(|c| CapSpec::new(0x13, 6)
+            .reg(2, 1, 6)
+            .reg(3, 1, u32::from(c & 3))),
         Just(CapSpec::new(3, 8)),
         Just(CapSpec::new(0x0a, 8)),
         Just(CapSpec::new(0x14, 8)),
@@ -115,7 +121,7 @@ fn protected(b: &Builder) -> Vec<(usize, u8)> {
             (true, 0x10) => {
                 p.push((pos + PCI_EXP_DEVCTL + 1, 0x02 | 0x80 | 0x70)); // phantom, FLR, MRRS
                 p.push((pos + PCI_EXP_DEVCTL, 0xe0)); // MPS
-                // Version 1 capabilities end before DEVCTL2 (the bytes there are raw).
+                                                      // Version 1 capabilities end before DEVCTL2 (the bytes there are raw).
                 if b.hw.space[pos + PCI_EXP_FLAGS] & 0xf != 1 {
                     p.push((pos + PCI_EXP_DEVCTL2, 0x20)); // ARI
                 }

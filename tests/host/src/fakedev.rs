@@ -221,7 +221,12 @@ impl Builder {
 }
 
 /// A user access through the engine, split as the device layer splits it.
-pub(crate) fn user_read(c: &mut Config<Vec<u8>>, hw: &mut FakeHw, pos: usize, len: usize) -> Vec<u8> {
+pub(crate) fn user_read(
+    c: &mut Config<Vec<u8>>,
+    hw: &mut FakeHw,
+    pos: usize,
+    len: usize,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut p = pos;
     while p < pos + len {

@@ -20,10 +20,10 @@ mod access_props;
 #[cfg(test)]
 mod access_tests;
 #[cfg(test)]
-mod config_tests;
-#[cfg(test)]
-mod fakedev;
+mod captable;
 #[cfg(test)]
 mod config_props;
 #[cfg(test)]
-mod captable;
+mod config_tests;
+#[cfg(test)]
+mod fakedev;

@@ -331,9 +331,12 @@ pub(crate) const EXP: Table<{ PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 }> = Table::new()
     .set(PCI_EXP_DEVCTL2, 2, NONE, !PCI_EXP_DEVCTL2_ARI as u32);
 
 /// Advanced features: FLR virtual and trapped.
-pub(crate) const AF: Table<8> = Table::new()
-    .set(PCI_CAP_LIST_NEXT, 1, ALL, NONE)
-    .set(PCI_AF_CTRL, 1, PCI_AF_CTRL_FLR as u32, PCI_AF_CTRL_FLR as u32);
+pub(crate) const AF: Table<8> = Table::new().set(PCI_CAP_LIST_NEXT, 1, ALL, NONE).set(
+    PCI_AF_CTRL,
+    1,
+    PCI_AF_CTRL_FLR as u32,
+    PCI_AF_CTRL_FLR as u32,
+);
 
 const AER_UNC: u32 = 0x0000_0001 // Undefined
     | 0x0000_0010 // Data link protocol

@@ -229,7 +229,12 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
         }
     }
 
-    fn fill<H: Hardware>(&mut self, hw: &mut H, mut pos: usize, size: usize) -> Result<(), H::Error> {
+    fn fill<H: Hardware>(
+        &mut self,
+        hw: &mut H,
+        mut pos: usize,
+        size: usize,
+    ) -> Result<(), H::Error> {
         let end = (pos + size).min(self.info.cfg_size);
         while pos < end {
             let n = if end - pos >= 4 && pos % 4 == 0 {
@@ -550,10 +555,13 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
             }
             Kind::Msi => {
                 if offset <= PCI_MSI_FLAGS && offset + n >= PCI_MSI_FLAGS {
-                    let at = start + PCI_MSI_FLAGS;
-                    let flags = (self.v(at, 2) & !u32::from(PCI_MSI_FLAGS_QMASK))
+                    // vfio-pci means to show the enabled vector count in QMASK here, but its
+                    // read hook updates the word at the capability's start (ID and next), not
+                    // the flags: the ID is read from the device, so nothing shows, and the
+                    // flags read back as last written. Reproduced as it behaves.
+                    let flags = (self.v(start, 2) & !u32::from(PCI_MSI_FLAGS_QMASK))
                         | (u32::from(self.msi_state.qmax) << 1);
-                    self.set_v(at, 2, flags);
+                    self.set_v(start, 2, flags);
                 }
                 self.default_read(hw, kind, pos, n, offset)
             }
@@ -664,7 +672,8 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
                         flags &= !PCI_MSI_FLAGS_ENABLE;
                     }
                     if (flags & PCI_MSI_FLAGS_QSIZE) >> 4 > u16::from(self.msi_state.qmax) {
-                        flags = (flags & !PCI_MSI_FLAGS_QSIZE) | (u16::from(self.msi_state.qmax) << 4);
+                        flags =
+                            (flags & !PCI_MSI_FLAGS_QSIZE) | (u16::from(self.msi_state.qmax) << 4);
                     }
                     self.set_v(at, 2, u32::from(flags));
                     hw.write(at, 2, u32::from(flags))?;

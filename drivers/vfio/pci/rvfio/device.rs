@@ -148,7 +148,8 @@ impl vfio::Operations for RvfioDevice {
         if open.pci_2_3 {
             if let Ok(cmd) = pdev.user_read_config_u16(PCI_COMMAND) {
                 if cmd & PCI_COMMAND_INTX_DISABLE != 0 {
-                    let _ = pdev.user_write_config_u16(PCI_COMMAND, cmd & !PCI_COMMAND_INTX_DISABLE);
+                    let _ =
+                        pdev.user_write_config_u16(PCI_COMMAND, cmd & !PCI_COMMAND_INTX_DISABLE);
                 }
             }
         }

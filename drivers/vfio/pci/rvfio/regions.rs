@@ -144,7 +144,10 @@ pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Resu
 }
 
 /// A fault in a BAR mapping: maps the page while memory is enabled, `SIGBUS` otherwise.
-pub(crate) fn fault(dev: &vfio::Device<RvfioDevice, Bound>, fault: &vfio::Fault<'_>) -> vfio::VmFault {
+pub(crate) fn fault(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    fault: &vfio::Fault<'_>,
+) -> vfio::VmFault {
     // CAST: `PAGE_SHIFT` is 12 to 16.
     let req = MapRequest::new(fault.vma_pgoff(), PAGE_SHIFT as u32);
     let Ok(pdev) = bound_pdev(dev) else {
@@ -331,9 +334,7 @@ fn bar_rw(
             (BarStep::Io(n), UserBuf::Write(r)) => {
                 let mut b = [0u8; 8];
                 r.read_slice(&mut b[..n])?;
-                with_decode(dev, mem, || {
-                    io_write(&io, at, n, u64::from_le_bytes(b))
-                })?;
+                with_decode(dev, mem, || io_write(&io, at, n, u64::from_le_bytes(b)))?;
                 n
             }
             (BarStep::Skip(n), UserBuf::Read(w)) => {

@@ -173,31 +173,43 @@ static void config_sweep(int fd, unsigned int size)
 	printf("\n");
 }
 
-/* Seeded random configuration writes and reads of every size and alignment. */
+/*
+ * Seeded random configuration writes and reads of every size and alignment.
+ * Bytes outside every capability keep what is written there (in QEMU's
+ * devices, and across opens): the space is written back afterwards so that
+ * the next run starts from the same state.
+ */
 static void config_random(int fd, unsigned int size, int ops)
 {
+	static __u32 saved[1024];
 	unsigned char buf[16];
+	unsigned int pos;
 	int i;
+
+	for (pos = 0; pos < size; pos += 4)
+		cfg_rw(fd, 0, &saved[pos / 4], 4, pos);
 
 	printf("config random (%d ops):", ops);
 	for (i = 0; i < ops; i++) {
 		unsigned long long r = fuzz_next();
-		unsigned int pos = r % size, len = 1 + (r >> 16) % 8;
+		unsigned int at = r % size, len = 1 + (r >> 16) % 8;
 		int write = (r >> 24) % 2;
 		long ret;
 		unsigned int j;
 
-		if (pos + len > size)
-			len = size - pos;
+		if (at + len > size)
+			len = size - at;
 		for (j = 0; j < sizeof(buf); j++)
 			buf[j] = fuzz_next();
-		ret = cfg_rw(fd, write, buf, len, pos);
-		printf("%s%c%u@%x=%ld", i % 8 ? " " : "\n ", write ? 'w' : 'r', len, pos, ret);
+		ret = cfg_rw(fd, write, buf, len, at);
+		printf("%s%c%u@%x=%ld", i % 8 ? " " : "\n ", write ? 'w' : 'r', len, at, ret);
 		if (!write && ret > 0)
 			for (j = 0; j < ret; j++)
 				printf("%s%02x", j ? "" : ":", buf[j]);
 	}
 	printf("\n");
+	for (pos = 0; pos < size; pos += 4)
+		cfg_rw(fd, 1, &saved[pos / 4], 4, pos);
 }
 
 int main(int argc, char *argv[])
