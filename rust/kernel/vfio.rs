@@ -150,7 +150,8 @@ impl Fault<'_> {
 
     /// The offset of the mapping in the device file, in pages (`vm_pgoff`).
     pub fn vma_pgoff(&self) -> usize {
-        // SAFETY: The vma is valid during the fault; `vm_pgoff` does not change after mmap.
+        // SAFETY: The vma is valid during the fault, and the MM core holds the vma (or mmap)
+        // lock across the handler, so `vm_pgoff` cannot change under us.
         unsafe { (*self.vma()).vm_pgoff }
     }
 
@@ -270,10 +271,17 @@ impl<T: Operations> Device<T, Bound> {
     ///
     /// The vma keeps the device file, so the device stays open and bound while it exists.
     ///
+    /// Private (copy-on-write) mappings are refused with `EINVAL`: the MM core cannot insert
+    /// PFNs into them.
+    ///
     /// # Safety
     ///
-    /// The caller does not set `VM_MIXEDMAP` on `vma` afterwards.
+    /// `vma` maps this device's file (the fault handler and [`Device::zap_mappings`] rely on
+    /// it), and the caller does not set `VM_MIXEDMAP` on `vma` afterwards.
     pub unsafe fn map_on_fault(&self, vma: &VmaNew) -> Result {
+        if !vma.shared() {
+            return Err(EINVAL);
+        }
         // SAFETY: The caller promises to leave `VM_MIXEDMAP` clear.
         unsafe { vma.set_pfnmap_noncached() }?;
         let raw = vma.as_ptr();

@@ -103,6 +103,14 @@ impl Device {
         unsafe { (*self.as_raw()).broken_intx_masking() == 0 }
     }
 
+    /// Returns the PCI Express capabilities register cached at enumeration, 0 for a
+    /// conventional PCI function.
+    #[inline]
+    pub fn pcie_flags(&self) -> u16 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { (*self.as_raw()).pcie_flags_reg }
+    }
+
     /// Returns the offset of the power management capability, or 0 when the device has none.
     #[inline]
     pub fn pm_cap(&self) -> u8 {
@@ -114,9 +122,9 @@ impl Device {
     /// 4 = D3cold).
     #[inline]
     pub fn current_state(&self) -> i32 {
-        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`; a racy read of an int is what C
-        // callers do too.
-        unsafe { (*self.as_raw()).current_state }
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`. The PCI core updates the field
+        // under its own locks: a volatile read (C's `READ_ONCE()`) sees some state it set.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).current_state) }
     }
 
     /// Returns the offset of the MSI capability, or 0 when the device has none.
@@ -471,9 +479,14 @@ impl Device<device::Bound> {
 
     /// Saves the device's state into the `pci_dev` and returns a copy of it.
     pub fn store_saved_state(&self) -> Option<SavedState> {
+        self.save_state();
+        self.copy_saved_state()
+    }
+
+    /// Returns a copy of the state saved last (`pci_store_saved_state()` alone), `None` when
+    /// nothing was saved or the copy could not be allocated.
+    pub fn copy_saved_state(&self) -> Option<SavedState> {
         // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
-        unsafe { bindings::pci_save_state(self.as_raw()) };
-        // SAFETY: As above.
         let state = unsafe { bindings::pci_store_saved_state(self.as_raw()) };
         // INVARIANT: a non-NULL result is a new allocation owned by the caller.
         NonNull::new(state).map(SavedState)

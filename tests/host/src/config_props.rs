@@ -121,8 +121,9 @@ fn protected(b: &Builder) -> Vec<(usize, u8)> {
             (true, 0x10) => {
                 p.push((pos + PCI_EXP_DEVCTL + 1, 0x02 | 0x80 | 0x70)); // phantom, FLR, MRRS
                 p.push((pos + PCI_EXP_DEVCTL, 0xe0)); // MPS
-                                                      // Version 1 capabilities end before DEVCTL2 (the bytes there are raw).
-                if b.hw.space[pos + PCI_EXP_FLAGS] & 0xf != 1 {
+                                                      // Version 1 capabilities (as the PCI core cached them) end before DEVCTL2
+                // (the bytes there are raw).
+                if b.info.pcie_flags & 0xf != 1 {
                     p.push((pos + PCI_EXP_DEVCTL2, 0x20)); // ARI
                 }
             }

@@ -275,12 +275,14 @@ fn msix_is_read_only() {
     write_n(&mut c, &mut hw, x + 4, 4, 0xffff_ffff);
     assert!(hw.writes.is_empty());
     assert_eq!(read_n(&mut c, &mut hw, x, 4), 0x0007_0011);
+    assert!(c.drops_writes(x + 4), "the device layer need not even copy the data");
+    assert!(!c.drops_writes(PCI_COMMAND));
 }
 
 fn exp(devcap: u32) -> Builder {
     with_caps(
         &[CapSpec::new(0x10, 0x3c)
-            .reg(PCI_EXP_FLAGS, 2, 0x0002)
+            .reg(2, 2, 0x0002)
             .reg(PCI_EXP_DEVCAP, 4, devcap)
             .reg(PCI_EXP_DEVCTL, 2, 0x2010)],
         &[],
@@ -398,7 +400,7 @@ fn vendor_capability_writes_raw() {
 fn extended_chain_hides_and_virtualizes() {
     // The PCIe capability makes the engine look at extended space.
     let b = with_caps(
-        &[CapSpec::new(0x10, 0x3c).reg(PCI_EXP_FLAGS, 2, 2)],
+        &[CapSpec::new(0x10, 0x3c).reg(2, 2, 2)],
         &[
             CapSpec::new(0x1b, 8), // PASID: hidden, first: leaves a zero-ID header
             CapSpec::new(1, 0x2c).reg(4, 4, 0x10),

@@ -165,6 +165,10 @@ impl Builder {
             }
             self.hw.wmask[pos] = 0;
             self.hw.wmask[pos + 1] = 0;
+            // The PCI core caches the first PCI Express capability's flags.
+            if c.id == 0x10 && self.info.pcie_flags == 0 {
+                self.info.pcie_flags = (self.read32(pos) >> 16) as u16;
+            }
             self.placed.push((true, c.id, pos));
             prev = pos + 1;
             pos += len;

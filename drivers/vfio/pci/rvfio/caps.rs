@@ -93,7 +93,6 @@ pub(crate) const PCI_MSI_FLAGS_64BIT: u16 = 0x80;
 pub(crate) const PCI_MSI_FLAGS_MASKBIT: u16 = 0x100;
 pub(crate) const PCI_X_CMD: usize = 2;
 pub(crate) const PCI_X_ECC_CSR: usize = 8;
-pub(crate) const PCI_EXP_FLAGS: usize = 2;
 pub(crate) const PCI_EXP_FLAGS_VERS: u16 = 0xf;
 pub(crate) const PCI_EXP_FLAGS_TYPE: u16 = 0xf0;
 pub(crate) const PCI_EXP_TYPE_RC_END: u16 = 0x9;

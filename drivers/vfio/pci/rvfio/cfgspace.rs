@@ -116,6 +116,7 @@ pub(crate) fn build(pdev: &pci::Device<Bound>, nointx: bool) -> Result<VConfig> 
         nointx,
         bars,
         rom_len,
+        pcie_flags: pdev.pcie_flags(),
     };
     Config::new(&mut Hw(pdev), map, shadow, info)
 }
@@ -153,9 +154,14 @@ pub(crate) fn rw(
                 w.write_slice(&v.to_le_bytes()[..n])?;
             }
             UserBuf::Write(r) => {
-                let mut b = [0u8; 4];
-                r.read_slice(&mut b[..n])?;
-                write_piece(dev, pdev, at, n, u32::from_le_bytes(b))?;
+                if config_of(&mut dev.open.lock(), |c| Ok(c.drops_writes(at)))? {
+                    // Read-only capability: as vfio-pci, the data is not even read.
+                    r.skip(n)?;
+                } else {
+                    let mut b = [0u8; 4];
+                    r.read_slice(&mut b[..n])?;
+                    write_piece(dev, pdev, at, n, u32::from_le_bytes(b))?;
+                }
             }
         }
         pos += n as u64;
@@ -212,10 +218,12 @@ fn apply(
         let _ = set_power_state(dev, pdev, open, i32::from(state));
     }
     if fx.reset {
-        let _memory = dev.memory.lock();
+        let mut memory = dev.memory.lock();
         zap_bars(dev);
         // Best effort, as vfio-pci: a contended device lock skips the reset.
         let _ = pdev.try_reset_function();
+        // A reset from D3hot leaves the function in D0.
+        memory.low_power = pdev.current_state() >= D3HOT;
     }
     if let Some(rq) = fx.readrq {
         let _ = pdev.set_readrq_floored(rq);
@@ -251,7 +259,8 @@ pub(crate) fn set_power_state(
     let ret = pdev.set_power_state(state);
     if ret.is_ok() {
         if needs_save && pdev.current_state() >= D3HOT {
-            open.pm_save = pdev.store_saved_state();
+            // The state saved in D0 above, not one read in D3hot.
+            open.pm_save = pdev.copy_saved_state();
         } else if needs_restore {
             if let Some(saved) = open.pm_save.take() {
                 let _ = pdev.load_saved_state(saved);

@@ -69,6 +69,9 @@ pub(crate) struct DeviceInfo {
     pub(crate) bars: [Bar; 6],
     /// The ROM BAR size user space sees (BAR length, or the shadow ROM rounded up), 0 for none.
     pub(crate) rom_len: u64,
+    /// The PCI Express capabilities register as the PCI core cached it at enumeration (0 for
+    /// conventional PCI); it sizes the PCI Express capability, as in vfio-pci.
+    pub(crate) pcie_flags: u16,
 }
 
 /// What a configuration write asks of the device layer.
@@ -172,9 +175,10 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
             msi_state: MsiState::default(),
         };
         let size = c.info.cfg_size;
+        let header = STD_HEADER_SIZEOF.min(size);
         let map = &mut c.map[..];
-        map[..STD_HEADER_SIZEOF].fill(CAP_ID_BASIC);
-        map[STD_HEADER_SIZEOF..size].fill(CAP_ID_INVALID);
+        map[..header].fill(CAP_ID_BASIC);
+        map[header..size].fill(CAP_ID_INVALID);
         c.fill(hw, 0, STD_HEADER_SIZEOF)?;
         for i in 0..6 {
             c.rbar[i] = c.v(PCI_BASE_ADDRESS_0 + 4 * i, 4);
@@ -216,6 +220,12 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
     /// bit), the half of vfio-pci's `__vfio_pci_memory_enabled()` that is not power state.
     pub(crate) fn memory_decode(&self) -> bool {
         self.info.no_command_memory || self.v(PCI_COMMAND, 2) & u32::from(PCI_COMMAND_MEMORY) != 0
+    }
+
+    /// Whether writes to byte `pos` are dropped without looking at the data (vfio-pci does
+    /// not even copy it from user space).
+    pub(crate) fn drops_writes(&self, pos: usize) -> bool {
+        self.lookup(pos).0 == Kind::Direct
     }
 
     /// For a write piece at `pos` with value `val`: `Some(zap)` when it is a COMMAND write, which
@@ -281,8 +291,7 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
             CAP_ID_VNDR => hw.read(pos + PCI_CAP_FLAGS, 1)? as usize,
             CAP_ID_EXP => {
                 self.probe_extended(hw);
-                // CAST: a 16-bit register.
-                let flags = hw.read(pos + PCI_EXP_FLAGS, 2)? as u16;
+                let flags = self.info.pcie_flags;
                 let rc_end = (flags & PCI_EXP_FLAGS_TYPE) >> 4 == PCI_EXP_TYPE_RC_END;
                 match (flags & PCI_EXP_FLAGS_VERS == 1, rc_end) {
                     (true, true) => 0xc,
@@ -313,10 +322,8 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
     /// zero, which it tests when it meets a PCI Express or PCI-X 2.0 capability.
     fn probe_extended<H: Hardware>(&mut self, hw: &mut H) {
         if self.info.cfg_size > CFG_SPACE_SIZE {
-            // A failed read leaves the previous answer, as vfio-pci ignores the error.
-            if let Ok(v) = hw.read(CFG_SPACE_SIZE, 4) {
-                self.extended_caps = v != 0;
-            }
+            // A failed read counts as all-ones, as the PCI core's error response does.
+            self.extended_caps = hw.read(CFG_SPACE_SIZE, 4).map_or(true, |v| v != 0);
         }
     }
 
@@ -788,9 +795,9 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
         }
         let _ = hw.write(PCI_ROM_ADDRESS, 4, self.rbar[6]);
         if self.info.nointx {
-            if let Ok(cmd) = hw.read(PCI_COMMAND, 2) {
-                let _ = hw.write(PCI_COMMAND, 2, cmd | u32::from(PCI_COMMAND_INTX_DISABLE));
-            }
+            // A failed read counts as all-ones, as the PCI core's error response does.
+            let cmd = hw.read(PCI_COMMAND, 2).unwrap_or(0xffff);
+            let _ = hw.write(PCI_COMMAND, 2, cmd | u32::from(PCI_COMMAND_INTX_DISABLE));
         }
         true
     }

@@ -139,7 +139,8 @@ pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Resu
     }
     // Claim the BAR for the user before exposing it (as vfio-pci's mmap maps it first).
     iomap(dev, pdev, bar)?;
-    // SAFETY: Nothing in this driver sets `VM_MIXEDMAP`.
+    // SAFETY: `vma` is a new mapping of this device's file (the VFIO core's mmap handler);
+    // nothing in this driver sets `VM_MIXEDMAP`.
     unsafe { dev.map_on_fault(vma) }
 }
 
