@@ -122,7 +122,7 @@ fn protected(b: &Builder) -> Vec<(usize, u8)> {
                 p.push((pos + PCI_EXP_DEVCTL + 1, 0x02 | 0x80 | 0x70)); // phantom, FLR, MRRS
                 p.push((pos + PCI_EXP_DEVCTL, 0xe0)); // MPS
                                                       // Version 1 capabilities (as the PCI core cached them) end before DEVCTL2
-                // (the bytes there are raw).
+                                                      // (the bytes there are raw).
                 if b.info.pcie_flags & 0xf != 1 {
                     p.push((pos + PCI_EXP_DEVCTL2, 0x20)); // ARI
                 }

@@ -275,7 +275,10 @@ fn msix_is_read_only() {
     write_n(&mut c, &mut hw, x + 4, 4, 0xffff_ffff);
     assert!(hw.writes.is_empty());
     assert_eq!(read_n(&mut c, &mut hw, x, 4), 0x0007_0011);
-    assert!(c.drops_writes(x + 4), "the device layer need not even copy the data");
+    assert!(
+        c.drops_writes(x + 4),
+        "the device layer need not even copy the data"
+    );
     assert!(!c.drops_writes(PCI_COMMAND));
 }
 
