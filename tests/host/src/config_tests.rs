@@ -3,7 +3,7 @@
 //! Unit tests of the configuration engine, one behaviour of vfio-pci each.
 
 use crate::caps::*;
-use crate::config::{Bar, Effects};
+use crate::config::{Bar, Config, Effects};
 use crate::fakedev::*;
 
 const MEM32: Bar = Bar {
@@ -282,21 +282,24 @@ fn msix_is_read_only() {
     assert!(!c.drops_writes(PCI_COMMAND));
 }
 
-fn exp(devcap: u32) -> Builder {
-    with_caps(
+/// Opens a function with a version 2 PCI Express capability whose DEVCAP is `devcap`;
+/// returns the engine, the device and the capability's offset.
+fn open_exp(devcap: u32) -> (Config<Vec<u8>>, FakeHw, usize) {
+    let b = with_caps(
         &[CapSpec::new(0x10, 0x3c)
             .reg(2, 2, 0x0002)
             .reg(PCI_EXP_DEVCAP, 4, devcap)
             .reg(PCI_EXP_DEVCTL, 2, 0x2010)],
         &[],
-    )
+    );
+    let e = b.pos_of(true, 0x10);
+    let (c, hw) = b.open();
+    (c, hw, e)
 }
 
 #[test]
 fn pcie_flr_is_trapped() {
-    let b = exp(PCI_EXP_DEVCAP_FLR);
-    let e = b.pos_of(true, 0x10);
-    let (mut c, mut hw) = b.open();
+    let (mut c, mut hw, e) = open_exp(PCI_EXP_DEVCAP_FLR);
     let fx = user_write(
         &mut c,
         &mut hw,
@@ -315,9 +318,7 @@ fn pcie_flr_is_trapped() {
         0,
         "FLR bit never reaches hardware"
     );
-    let b = exp(0);
-    let e = b.pos_of(true, 0x10);
-    let (mut c, mut hw) = b.open();
+    let (mut c, mut hw, e) = open_exp(0);
     let fx = user_write(
         &mut c,
         &mut hw,
@@ -329,9 +330,7 @@ fn pcie_flr_is_trapped() {
 
 #[test]
 fn pcie_phantom_protected_mrrs_reported() {
-    let b = exp(0);
-    let e = b.pos_of(true, 0x10);
-    let (mut c, mut hw) = b.open();
+    let (mut c, mut hw, e) = open_exp(0);
     let fx = user_write(
         &mut c,
         &mut hw,

@@ -250,16 +250,17 @@ pub(crate) struct Perm<'a> {
 impl Perm<'_> {
     /// The `n` virtual-mask bytes at `off` (bytes past the table count as 0).
     pub(crate) fn virt(&self, off: usize, n: usize) -> u32 {
-        le_or_zero(self.virt, off, n)
+        le(self.virt, off, n)
     }
 
     /// The `n` writable-mask bytes at `off` (bytes past the table count as 0).
     pub(crate) fn write(&self, off: usize, n: usize) -> u32 {
-        le_or_zero(self.write, off, n)
+        le(self.write, off, n)
     }
 }
 
-fn le_or_zero(b: &[u8], off: usize, n: usize) -> u32 {
+/// The little-endian value of the `n` bytes of `b` at `off` (bytes past the end count as 0).
+pub(crate) fn le(b: &[u8], off: usize, n: usize) -> u32 {
     let mut v = 0u32;
     for i in 0..n {
         v |= u32::from(b.get(off + i).copied().unwrap_or(0)) << (8 * i);

@@ -147,14 +147,16 @@ pub(crate) fn rw(
         }
         // CAST: `pos` < 4096.
         let at = pos as usize;
-        let n = config_of(&mut dev.open.lock(), |c| Ok(c.piece(at, left)))?;
+        let (n, drops) = config_of(&mut dev.open.lock(), |c| {
+            Ok((c.piece(at, left), c.drops_writes(at)))
+        })?;
         match &mut buf {
             UserBuf::Read(w) => {
                 let v = config_of(&mut dev.open.lock(), |c| c.read(&mut Hw(pdev), at, n))?;
                 w.write_slice(&v.to_le_bytes()[..n])?;
             }
             UserBuf::Write(r) => {
-                if config_of(&mut dev.open.lock(), |c| Ok(c.drops_writes(at)))? {
+                if drops {
                     // Read-only capability: as vfio-pci, the data is not even read.
                     r.skip(n)?;
                 } else {

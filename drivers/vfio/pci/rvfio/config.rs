@@ -117,20 +117,23 @@ pub(crate) struct Config<B> {
     pub(crate) msi_state: MsiState,
 }
 
-fn le(b: &[u8], pos: usize, n: usize) -> u32 {
-    let mut v = 0;
-    for i in 0..n {
-        v |= u32::from(b.get(pos + i).copied().unwrap_or(0)) << (8 * i);
-    }
-    v
-}
-
 fn set_le(b: &mut [u8], pos: usize, n: usize, v: u32) {
     for i in 0..n {
         if let Some(x) = b.get_mut(pos + i) {
             // CAST: one byte of `v`.
             *x = (v >> (8 * i)) as u8;
         }
+    }
+}
+
+/// The widest naturally aligned access at `pos` of at most `count` bytes: 4, 2 or 1.
+const fn aligned_width(pos: usize, count: usize) -> usize {
+    if count >= 4 && pos % 4 == 0 {
+        4
+    } else if count >= 2 && pos % 2 == 0 {
+        2
+    } else {
+        1
     }
 }
 
@@ -247,13 +250,7 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
     ) -> Result<(), H::Error> {
         let end = (pos + size).min(self.info.cfg_size);
         while pos < end {
-            let n = if end - pos >= 4 && pos % 4 == 0 {
-                4
-            } else if end - pos >= 2 && pos % 2 == 0 {
-                2
-            } else {
-                1
-            };
+            let n = aligned_width(pos, end - pos);
             let v = hw.read(pos, n)?;
             self.set_v(pos, n, v);
             pos += n;
@@ -492,14 +489,7 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
     /// The size of the next piece of an access of `count` (> 0) bytes at `pos` (< the size):
     /// 4, 2 or 1, naturally aligned, inside one capability.
     pub(crate) fn piece(&self, pos: usize, count: usize) -> usize {
-        let count = count.min(self.remaining_dword(pos));
-        if count >= 4 && pos % 4 == 0 {
-            4
-        } else if count >= 2 && pos % 2 == 0 {
-            2
-        } else {
-            1
-        }
+        aligned_width(pos, count.min(self.remaining_dword(pos)))
     }
 
     fn find_cap_start(&self, pos: usize) -> usize {

@@ -165,8 +165,8 @@ impl vfio::Operations for RvfioDevice {
             decode: config.memory_decode(),
             low_power: false,
         };
+        open.irq_counts = irq::counts(pdev, &config);
         open.config = Some(config);
-        open.irq_counts = irq::counts(pdev);
         open.msix_table = regions::msix_table(pdev);
         Ok(())
     }

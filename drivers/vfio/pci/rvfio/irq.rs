@@ -6,13 +6,13 @@
 //! interrupts described here cannot be enabled.
 
 use crate::{
+    caps::PCI_INTERRUPT_PIN,
+    cfgspace::VConfig,
     device::{
         bound_pdev,
         RvfioDevice, //
     },
     regs::{
-        IRQ_NOTCONNECTED,
-        PCI_INTERRUPT_PIN,
         PCI_MSIX_FLAGS_QSIZE,
         PCI_MSI_FLAGS,
         PCI_MSI_FLAGS_QMASK, //
@@ -38,13 +38,11 @@ pub(crate) fn nointx(pdev: &pci::Device<Bound>) -> bool {
 }
 
 /// The vector count of each VFIO interrupt index, read at open as vfio-pci reads them: INTx
-/// from the virtual pin (none for VFs, quirky devices or without a routed IRQ), MSI from
-/// QMASK, MSI-X from the table size. Unreadable registers count as no vectors.
-pub(crate) fn counts(pdev: &pci::Device<Bound>) -> [u32; 5] {
-    let irq = pdev.irq();
-    let pin = pdev.user_read_config_u8(PCI_INTERRUPT_PIN).unwrap_or(0);
-    let intx =
-        pin != 0 && !pdev.is_virtfn() && !nointx(pdev) && irq != 0 && irq != IRQ_NOTCONNECTED;
+/// from the virtual pin (which the engine zeroes for VFs, quirky devices and functions without
+/// a routed IRQ), MSI from QMASK, MSI-X from the table size. Unreadable registers count as no
+/// vectors.
+pub(crate) fn counts(pdev: &pci::Device<Bound>, config: &VConfig) -> [u32; 5] {
+    let intx = config.v(PCI_INTERRUPT_PIN, 1) != 0;
     let msi = match pdev.msi_cap() {
         0 => 0,
         cap => pdev

@@ -1,23 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! PCI configuration registers and resource flags the driver uses (`include/uapi/linux/
-//! pci_regs.h`, `include/linux/ioport.h`), in one place.
+//! PCI configuration registers and resource flags the driver's kernel side uses
+//! (`include/uapi/linux/pci_regs.h`, `include/linux/ioport.h`). Registers the configuration
+//! engine also knows take their values from [`crate::caps`], as the `u16` offsets the config
+//! accessors take.
 
+pub(crate) use crate::caps::{
+    PCI_COMMAND_INTX_DISABLE,
+    PCI_COMMAND_MEMORY,
+    PCI_MSI_FLAGS_QMASK, //
+};
+
+// CAST: register offsets below 256, as the `u16` the config accessors take.
 /// `PCI_COMMAND` register offset.
-pub(crate) const PCI_COMMAND: u16 = 0x04;
-/// `PCI_COMMAND_MEMORY`: memory space decode.
-pub(crate) const PCI_COMMAND_MEMORY: u16 = 0x2;
-/// `PCI_COMMAND_INTX_DISABLE`.
-pub(crate) const PCI_COMMAND_INTX_DISABLE: u16 = 0x400;
-/// `PCI_INTERRUPT_PIN` register offset.
-pub(crate) const PCI_INTERRUPT_PIN: u16 = 0x3d;
+pub(crate) const PCI_COMMAND: u16 = crate::caps::PCI_COMMAND as u16;
+/// `PCI_MSI_FLAGS` and `PCI_MSIX_FLAGS`: message control, 2 bytes into either capability.
+pub(crate) const PCI_MSI_FLAGS: u16 = crate::caps::PCI_MSI_FLAGS as u16;
+/// `PCI_PM_CTRL`: power management control/status, 4 bytes into the capability.
+pub(crate) const PCI_PM_CTRL: u16 = crate::caps::PCI_PM_CTRL as u16;
 /// `PCI_HEADER_TYPE_NORMAL`: an endpoint (type 0 header).
 pub(crate) const PCI_HEADER_TYPE_NORMAL: u8 = 0;
 
-/// `PCI_MSI_FLAGS` and `PCI_MSIX_FLAGS`: message control, 2 bytes into either capability.
-pub(crate) const PCI_MSI_FLAGS: u16 = 2;
-/// `PCI_MSI_FLAGS_QMASK`: log2 of the vectors the function can request, shifted left by one.
-pub(crate) const PCI_MSI_FLAGS_QMASK: u16 = 0x0e;
 /// `PCI_MSIX_FLAGS_QSIZE`: table size minus one.
 pub(crate) const PCI_MSIX_FLAGS_QSIZE: u16 = 0x7ff;
 /// `PCI_MSIX_TABLE`: offset of the table offset/BIR register in the MSI-X capability.
@@ -38,7 +41,5 @@ pub(crate) const IORESOURCE_MEM_64: u64 = 0x0010_0000;
 
 /// `IRQ_NOTCONNECTED`: the platform gave the function no legacy interrupt.
 pub(crate) const IRQ_NOTCONNECTED: u32 = 1 << 31;
-/// `PCI_PM_CTRL`: power management control/status, 4 bytes into the capability.
-pub(crate) const PCI_PM_CTRL: u16 = 4;
 /// `PCI_PM_CTRL_NO_SOFT_RESET`: the function keeps its state across D3hot.
 pub(crate) const PCI_PM_CTRL_NO_SOFT_RESET: u16 = 0x8;
