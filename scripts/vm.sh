@@ -33,8 +33,9 @@ find "$CACHE/vm" -maxdepth 1 -name 'run.*' -printf '%T@ %p\n' | sort -rn | tail 
 	cut -d' ' -f2- | xargs -r rm -rf
 run=$(mktemp -d "$CACHE/vm/run.XXXXXX")
 ln -sfn "$run" "$CACHE/vm/last"
-# The guest's scratch disk for the NVMe controller.
-[ -f "$CACHE/vm/nvme.img" ] || truncate -s 64M "$CACHE/vm/nvme.img"
+# The guest's scratch disk for the NVMe controller, one per run so that VMs can run side by
+# side (QEMU locks its image files).
+truncate -s 64M "$run/nvme.img"
 
 {
 	echo "cd $(printf '%q' "$PWD")"
@@ -64,7 +65,7 @@ qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split "${accel[@]}" -smp "$
 	-device virtio-9p-pci,fsdev=out,mount_tag=rvfio_out
 	-device intel-iommu,intremap=on,caching-mode=on
 	-device edu
-	-drive "file=$CACHE/vm/nvme.img,if=none,id=nvm,format=raw"
+	-drive "file=$run/nvme.img,if=none,id=nvm,format=raw"
 	-device nvme,serial=rvfio0,drive=nvm
 	-device e1000e -device igb
 	-device virtio-net-pci,disable-legacy=on
