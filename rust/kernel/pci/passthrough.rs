@@ -141,6 +141,20 @@ impl Device {
         unsafe { (*self.as_raw()).irq }
     }
 
+    /// Masks INTx through COMMAND if the function signals an interrupt, and returns whether it
+    /// did (`pci_check_and_mask_intx()`). Callable from any context.
+    pub fn check_and_mask_intx(&self) -> bool {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { bindings::pci_check_and_mask_intx(self.as_raw()) }
+    }
+
+    /// Unmasks INTx through COMMAND unless the function signals an interrupt, and returns
+    /// whether it did (`pci_check_and_unmask_intx()`). Callable from any context.
+    pub fn check_and_unmask_intx(&self) -> bool {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { bindings::pci_check_and_unmask_intx(self.as_raw()) }
+    }
+
     /// Returns whether MSI-X vectors can be added while MSI-X is enabled.
     pub fn msix_can_alloc_dyn(&self) -> bool {
         // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
@@ -278,6 +292,31 @@ impl IoMap {
         read8, write8, u8, ioread8, iowrite8;
         read16, write16, u16, ioread16, iowrite16;
         read32, write32, u32, ioread32, iowrite32;
+    }
+}
+
+// x86 performs unaligned MMIO accesses (split by the hardware as needed).
+#[cfg(CONFIG_X86)]
+impl IoMap {
+    /// Writes the low `size` bytes (1, 2, 4 or 8) of `val` at `off`, which must lie inside the
+    /// BAR but need not be aligned.
+    pub fn write_unaligned(&self, off: usize, size: usize, val: u64) -> Result {
+        if off.checked_add(size).is_none_or(|end| end > self.len) {
+            return Err(EINVAL);
+        }
+        let p = self.addr.as_ptr().wrapping_byte_add(off);
+        // SAFETY: `p..p + size` is inside the mapping; x86 allows unaligned MMIO.
+        // CAST: the low `size` bytes of `val`.
+        unsafe {
+            match size {
+                1 => bindings::iowrite8(val as u8, p),
+                2 => bindings::iowrite16(val as u16, p),
+                4 => bindings::iowrite32(val as u32, p),
+                8 => bindings::__iowrite64_lo_hi(val, p),
+                _ => return Err(EINVAL),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -513,6 +552,29 @@ impl Device<device::Bound> {
         unsafe { bindings::pci_restore_state(self.as_raw()) };
     }
 
+    /// Allocates up to `nvec` MSI (`msix == false`) or MSI-X vectors (`pci_alloc_irq_vectors()`
+    /// with a minimum of one); [`IrqVectors::len`] tells how many the platform gave.
+    ///
+    /// # Safety
+    ///
+    /// The vectors must be freed (the object dropped) before the driver unbinds.
+    pub unsafe fn alloc_msi_vectors(&self, nvec: u32, msix: bool) -> Result<IrqVectors> {
+        let flag = if msix {
+            bindings::PCI_IRQ_MSIX
+        } else {
+            bindings::PCI_IRQ_MSI
+        };
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        let ret = unsafe { bindings::pci_alloc_irq_vectors(self.as_raw(), 1, nvec, flag) };
+        to_result(ret)?;
+        // INVARIANT: `ret` (>= 1) vectors are allocated and owned by the new object.
+        Ok(IrqVectors {
+            pdev: self.into(),
+            // CAST: `ret` is positive.
+            len: ret as u32,
+        })
+    }
+
     /// Enables (`true`) or disables INTx through COMMAND (`pci_intx()`).
     pub fn intx(&self, enable: bool) {
         // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
@@ -560,5 +622,74 @@ impl Device<device::Bound> {
     /// Returns whether the expansion ROM holds a valid image; needs memory decode enabled.
     pub fn rom_is_valid(&self) -> bool {
         self.map_rom().is_some()
+    }
+}
+
+/// MSI or MSI-X vectors allocated to a function; dropping the object frees all of them, and
+/// disables MSI or MSI-X.
+///
+/// # Invariants
+///
+/// `pdev` has MSI or MSI-X vectors allocated, `len` of them at allocation time, owned by this
+/// object (and freed before the driver unbinds).
+pub struct IrqVectors {
+    pdev: ARef<Device>,
+    len: u32,
+}
+
+impl IrqVectors {
+    /// Returns the number of vectors allocated up front.
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Returns whether no vector is allocated (never).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Returns the Linux interrupt number of vector `index`, `EINVAL` when it has none.
+    pub fn irq(&self, index: u32) -> Result<u32> {
+        // SAFETY: By the type invariant the device has vectors allocated.
+        let irq = unsafe { bindings::pci_irq_vector(self.pdev.as_raw(), index) };
+        match u32::try_from(irq) {
+            Ok(0) | Err(_) => Err(EINVAL),
+            Ok(irq) => Ok(irq),
+        }
+    }
+
+    /// Allocates MSI-X vector `index` while MSI-X is enabled (`pci_msix_alloc_irq_at()`, for
+    /// functions where `msix_can_alloc_dyn()`); returns its interrupt number. Freed with the
+    /// rest.
+    pub fn alloc_at(&self, index: u32) -> Result<u32> {
+        // SAFETY: By the type invariant the device has vectors allocated; a null affinity is
+        // allowed.
+        let map = unsafe {
+            bindings::pci_msix_alloc_irq_at(self.pdev.as_raw(), index, core::ptr::null())
+        };
+        if map.index < 0 {
+            return Err(Error::from_errno(map.index));
+        }
+        u32::try_from(map.virq).map_err(|_| EINVAL)
+    }
+
+    /// Writes the cached message of vector `index` back to the device, in case the device lost
+    /// it (`get_cached_msi_msg()` + `pci_write_msi_msg()`). Memory decode must be on.
+    pub fn rewrite_message(&self, index: u32) -> Result {
+        let irq = self.irq(index)?;
+        let mut msg = bindings::msi_msg::default();
+        // SAFETY: `irq` is an MSI interrupt of this device, by `irq()`; `msg` is valid.
+        unsafe {
+            bindings::get_cached_msi_msg(irq, &mut msg);
+            bindings::pci_write_msi_msg(irq, &mut msg);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for IrqVectors {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the vectors are ours.
+        unsafe { bindings::pci_free_irq_vectors(self.pdev.as_raw()) };
     }
 }

@@ -22,6 +22,10 @@ pub const VFIO_DEVICE_GET_IRQ_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 9);
 pub const VFIO_DEVICE_SET_IRQS: u32 = _IO(VFIO_TYPE, VFIO_BASE + 10);
 /// `VFIO_DEVICE_RESET`.
 pub const VFIO_DEVICE_RESET: u32 = _IO(VFIO_TYPE, VFIO_BASE + 11);
+/// `VFIO_DEVICE_IOEVENTFD`.
+pub const VFIO_DEVICE_IOEVENTFD: u32 = _IO(VFIO_TYPE, VFIO_BASE + 16);
+/// `vfio_device_ioeventfd.flags`: the access size in bytes (1, 2, 4 or 8).
+pub const VFIO_DEVICE_IOEVENTFD_SIZE_MASK: u32 = bindings::VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
 
 /// `vfio_device_info.flags`: the device is a PCI device.
 pub const VFIO_DEVICE_FLAGS_PCI: u32 = bindings::VFIO_DEVICE_FLAGS_PCI;
@@ -72,3 +76,20 @@ pub const VFIO_PCI_MSIX_IRQ_INDEX: u32 = bindings::VFIO_PCI_MSIX_IRQ_INDEX;
 pub const VFIO_PCI_ERR_IRQ_INDEX: u32 = bindings::VFIO_PCI_ERR_IRQ_INDEX;
 /// Interrupt index of the device request notification.
 pub const VFIO_PCI_REQ_IRQ_INDEX: u32 = bindings::VFIO_PCI_REQ_IRQ_INDEX;
+
+/// `vfio_irq_set.flags`: no data (loopback triggers, unmask, disable with count 0).
+pub const VFIO_IRQ_SET_DATA_NONE: u32 = bindings::VFIO_IRQ_SET_DATA_NONE;
+/// `vfio_irq_set.flags`: one `u8` boolean per vector.
+pub const VFIO_IRQ_SET_DATA_BOOL: u32 = bindings::VFIO_IRQ_SET_DATA_BOOL;
+/// `vfio_irq_set.flags`: one `s32` eventfd file descriptor per vector (-1: none).
+pub const VFIO_IRQ_SET_DATA_EVENTFD: u32 = bindings::VFIO_IRQ_SET_DATA_EVENTFD;
+/// `vfio_irq_set.flags`: the data bits.
+pub const VFIO_IRQ_SET_DATA_TYPE_MASK: u32 = bindings::VFIO_IRQ_SET_DATA_TYPE_MASK;
+/// `vfio_irq_set.flags`: mask the interrupt.
+pub const VFIO_IRQ_SET_ACTION_MASK: u32 = bindings::VFIO_IRQ_SET_ACTION_MASK;
+/// `vfio_irq_set.flags`: unmask the interrupt.
+pub const VFIO_IRQ_SET_ACTION_UNMASK: u32 = bindings::VFIO_IRQ_SET_ACTION_UNMASK;
+/// `vfio_irq_set.flags`: set up or fire the interrupt's signalling.
+pub const VFIO_IRQ_SET_ACTION_TRIGGER: u32 = bindings::VFIO_IRQ_SET_ACTION_TRIGGER;
+/// `vfio_irq_set.flags`: the action bits.
+pub const VFIO_IRQ_SET_ACTION_TYPE_MASK: u32 = bindings::VFIO_IRQ_SET_ACTION_TYPE_MASK;
