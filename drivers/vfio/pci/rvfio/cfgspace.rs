@@ -196,8 +196,11 @@ fn write_piece(
             if zap {
                 zap_bars(dev);
             }
-            let fx = cfg.write(&mut Hw(pdev), at, n, val);
-            memory.decode = cfg.memory_decode();
+            let fx = dev.memory_change(&mut memory, |m| {
+                let fx = cfg.write(&mut Hw(pdev), at, n, val);
+                m.decode = cfg.memory_decode();
+                fx
+            });
             fx?
         }
         None => cfg.write(&mut Hw(pdev), at, n, val)?,
@@ -222,20 +225,18 @@ fn apply(
     if fx.reset {
         let mut memory = dev.memory.lock();
         zap_bars(dev);
-        // Best effort, as vfio-pci: a contended device lock skips the reset.
-        let _ = pdev.try_reset_function();
-        // A reset from D3hot leaves the function in D0.
-        memory.low_power = pdev.current_state() >= D3HOT;
+        dev.memory_change(&mut memory, |m| {
+            // Best effort, as vfio-pci: a contended device lock skips the reset.
+            let _ = pdev.try_reset_function();
+            // A reset from D3hot leaves the function in D0.
+            m.low_power = pdev.current_state() >= D3HOT;
+        });
     }
     if let Some(rq) = fx.readrq {
         let _ = pdev.set_readrq_floored(rq);
     }
     if let Some(masked) = fx.intx_masked {
-        // Without INTx delivery (not implemented yet) the physical bit follows the virtual one,
-        // as in vfio-pci, when the function supports INTx masking.
-        if open.pci_2_3 {
-            pdev.intx(!masked);
-        }
+        crate::irq::config_intx(pdev, open, masked);
     }
 }
 
@@ -252,24 +253,26 @@ pub(crate) fn set_power_state(
     if state >= D3HOT {
         zap_bars(dev);
     }
-    let current = pdev.current_state();
-    let needs_save = dev.needs_pm_restore && current < D3HOT && state >= D3HOT;
-    let needs_restore = dev.needs_pm_restore && current >= D3HOT && state == 0;
-    if needs_save {
-        pdev.save_state();
-    }
-    let ret = pdev.set_power_state(state);
-    if ret.is_ok() {
-        if needs_save && pdev.current_state() >= D3HOT {
-            // The state saved in D0 above, not one read in D3hot.
-            open.pm_save = pdev.copy_saved_state();
-        } else if needs_restore {
-            if let Some(saved) = open.pm_save.take() {
-                let _ = pdev.load_saved_state(saved);
-            }
-            pdev.restore_state();
+    dev.memory_change(&mut memory, |m| {
+        let current = pdev.current_state();
+        let needs_save = dev.needs_pm_restore && current < D3HOT && state >= D3HOT;
+        let needs_restore = dev.needs_pm_restore && current >= D3HOT && state == 0;
+        if needs_save {
+            pdev.save_state();
         }
-    }
-    memory.low_power = pdev.current_state() >= D3HOT;
-    ret
+        let ret = pdev.set_power_state(state);
+        if ret.is_ok() {
+            if needs_save && pdev.current_state() >= D3HOT {
+                // The state saved in D0 above, not one read in D3hot.
+                open.pm_save = pdev.copy_saved_state();
+            } else if needs_restore {
+                if let Some(saved) = open.pm_save.take() {
+                    let _ = pdev.load_saved_state(saved);
+                }
+                pdev.restore_state();
+            }
+        }
+        m.low_power = pdev.current_state() >= D3HOT;
+        ret
+    })
 }

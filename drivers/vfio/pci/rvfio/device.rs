@@ -7,7 +7,12 @@ use crate::{
         self,
         VConfig, //
     },
-    irq,
+    ioeventfd::IoEventFds,
+    irq::{
+        self,
+        Irqs,
+        Notify, //
+    },
     regions,
     regs::{
         PCI_COMMAND,
@@ -16,15 +21,23 @@ use crate::{
         PCI_PM_CTRL_NO_SOFT_RESET, //
     }, //
 };
+use core::sync::atomic::{
+    AtomicU8,
+    Ordering, //
+};
 use kernel::{
     device::Bound,
     new_mutex,
+    new_spinlock,
+    new_spinlock_irq,
     pci,
     prelude::*,
     sync::{
         aref::ARef,
         Arc,
-        Mutex, //
+        Mutex,
+        SpinLock,
+        SpinLockIrq, //
     },
     vfio::{
         self,
@@ -51,6 +64,12 @@ pub(crate) struct OpenState {
     pub(crate) config: Option<VConfig>,
     /// INTx can be masked through COMMAND (PCI 2.3).
     pub(crate) pci_2_3: bool,
+    /// INTx is hidden from user space (a device with broken INTx masking).
+    pub(crate) nointx: bool,
+    /// The interrupts user space set up.
+    pub(crate) irqs: Irqs,
+    /// BAR writes triggered by eventfds.
+    pub(crate) ioeventfds: IoEventFds,
     /// The state saved on entering D3hot, for functions that lose it there.
     pub(crate) pm_save: Option<pci::SavedState>,
 }
@@ -86,17 +105,44 @@ pub(crate) struct RvfioDevice {
     /// it. Taken after `open` when both are held; never held across a user copy.
     #[pin]
     pub(crate) memory: Mutex<Memory>,
+    /// The memory gate: a copy of `Memory::enabled()` that atomic contexts (ioeventfds) can
+    /// test. Cleared under the memory lock before anything turns memory off, and set after it
+    /// is on again; a write made under this lock never reaches a BAR whose decode is off.
+    #[pin]
+    pub(crate) mmio: SpinLockIrq<bool>,
+    /// The ERR and REQ eventfds.
+    #[pin]
+    pub(crate) notify: SpinLock<Notify>,
+    /// log2 of the MSI vectors last enabled: kept across opens, as vfio-pci's `msi_qmax`.
+    pub(crate) msi_qmax: AtomicU8,
     /// The function loses its state in D3hot (no `PCI_PM_CTRL_NO_SOFT_RESET`), probed at bind.
     pub(crate) needs_pm_restore: bool,
 }
 
 impl RvfioDevice {
+    /// Runs `f`, which may turn memory off or on, with the memory gate closed; reopens it if
+    /// memory is enabled afterwards. The caller holds the memory lock (`memory`).
+    pub(crate) fn memory_change<R>(
+        &self,
+        memory: &mut Memory,
+        f: impl FnOnce(&mut Memory) -> R,
+    ) -> R {
+        // Waits for an ioeventfd write in flight.
+        *self.mmio.lock() = false;
+        let r = f(memory);
+        *self.mmio.lock() = memory.enabled();
+        r
+    }
+
     pub(crate) fn new(pdev: &pci::Device<Bound>) -> impl PinInit<Self, Error> + '_ {
         let pm_restore = needs_pm_restore(pdev);
         try_pin_init!(Self {
             pdev: pdev.into(),
             open <- new_mutex!(OpenState::default()),
             memory <- new_mutex!(Memory::default()),
+            mmio <- new_spinlock_irq!(false),
+            notify <- new_spinlock!(Notify::default()),
+            msi_qmax: AtomicU8::new(0),
             needs_pm_restore: pm_restore,
         })
     }
@@ -139,6 +185,7 @@ impl vfio::Operations for RvfioDevice {
             dev_dbg!(pdev, "could not store the saved state\n");
         }
         let nointx = irq::nointx(pdev);
+        open.nointx = nointx;
         if nointx {
             dev_info!(pdev, "Masking broken INTx support\n");
             pdev.intx(false);
@@ -153,7 +200,7 @@ impl vfio::Operations for RvfioDevice {
                 }
             }
         }
-        let config = match cfgspace::build(pdev, nointx) {
+        let mut config = match cfgspace::build(pdev, nointx) {
             Ok(config) => config,
             Err(e) => {
                 *open = OpenState::default();
@@ -161,10 +208,16 @@ impl vfio::Operations for RvfioDevice {
                 return Err(e);
             }
         };
-        *dev.memory.lock() = Memory {
-            decode: config.memory_decode(),
-            low_power: false,
-        };
+        config.msi_state.qmax = dev.msi_qmax.load(Ordering::Relaxed);
+        {
+            let mut memory = dev.memory.lock();
+            dev.memory_change(&mut memory, |m| {
+                *m = Memory {
+                    decode: config.memory_decode(),
+                    low_power: false,
+                }
+            });
+        }
         open.irq_counts = irq::counts(pdev, &config);
         open.config = Some(config);
         open.msix_table = regions::msix_table(pdev);
@@ -180,6 +233,9 @@ impl vfio::Operations for RvfioDevice {
         // The function may have been left in a low-power state.
         let _ = cfgspace::set_power_state(dev, pdev, &mut open, 0);
         pdev.clear_master();
+        irq::teardown(dev, pdev, &mut open);
+        // Each waits for its handler; they hold BAR mappings released below.
+        open.ioeventfds.clear();
         // As vfio_pci_core_disable(): a missing saved state counts as loaded (C's
         // pci_load_and_free_saved_state(NULL) succeeds); a failed load falls back to the
         // current state when the device can be reset, and skips the reset otherwise.
@@ -209,6 +265,9 @@ impl vfio::Operations for RvfioDevice {
         pdev.disable_device();
         // Drops the BAR claims.
         *open = OpenState::default();
+        drop(open);
+        let mut memory = dev.memory.lock();
+        dev.memory_change(&mut memory, |m| *m = Memory::default());
     }
 
     fn read(
@@ -249,8 +308,14 @@ impl vfio::Operations for RvfioDevice {
                 let counts = dev.open.lock().irq_counts;
                 irq::info(dev, arg, &counts)
             }
+            uapi::VFIO_DEVICE_SET_IRQS => irq::set_irqs(dev, arg),
+            uapi::VFIO_DEVICE_IOEVENTFD => crate::ioeventfd::ioctl(dev, arg),
             _ => Err(ENOTTY),
         }
+    }
+
+    fn request(dev: &vfio::Device<Self, Bound>, count: u32) {
+        irq::request(dev, count);
     }
 
     fn fault(dev: &vfio::Device<Self, Bound>, fault: &vfio::Fault<'_>) -> vfio::VmFault {

@@ -1,30 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Interrupts: what the device offers (`VFIO_DEVICE_GET_IRQ_INFO`).
+//! Interrupts: what the device offers (`VFIO_DEVICE_GET_IRQ_INFO`) and their forwarding to
+//! user space through eventfds (`VFIO_DEVICE_SET_IRQS`): INTx with automasking and the three
+//! ways to unmask it, MSI and MSI-X with one eventfd per vector, and the ERR and REQ
+//! notifications. The semantics, errno for errno, are vfio-pci's (`vfio_pci_intrs.c`).
 //!
-//! Temporary: `VFIO_DEVICE_SET_IRQS` (eventfd forwarding) is not implemented yet, so the
-//! interrupts described here cannot be enabled.
+//! Locking: the interrupt state lives in the open state, whose lock serialises `SET_IRQS`,
+//! configuration writes (the INTx-disable bit) and close. What the hard interrupt handler and
+//! the unmask eventfd touch is under the INTx spinlock.
 
 use crate::{
     caps::PCI_INTERRUPT_PIN,
     cfgspace::VConfig,
     device::{
         bound_pdev,
+        OpenState,
         RvfioDevice, //
     },
     regs::{
+        IRQ_NOTCONNECTED,
+        PCI_COMMAND,
+        PCI_COMMAND_MEMORY,
         PCI_MSIX_FLAGS_QSIZE,
         PCI_MSI_FLAGS,
         PCI_MSI_FLAGS_QMASK, //
     }, //
 };
+use core::sync::atomic::Ordering;
 use kernel::{
     device::Bound,
+    eventfd::EventFd,
+    irq::IrqReturn,
+    new_spinlock_irq,
     pci,
     prelude::*,
+    str::CString,
+    sync::{
+        aref::ARef,
+        Arc,
+        SpinLockIrq, //
+    },
     vfio::{
         self,
-        uapi, //
+        irq::{
+            IrqControl,
+            IrqHandler,
+            IrqKind,
+            IrqLine, //
+        },
+        uapi,
+        virqfd::{
+            Virqfd,
+            VirqfdHandler, //
+        },
+        IrqData,
+        SetIrqs, //
     }, //
 };
 
@@ -77,4 +107,680 @@ pub(crate) fn info(
         }
         Ok((flags, count))
     })
+}
+
+/// What the INTx handler and the unmask eventfd share.
+struct IntxState {
+    /// INTx is masked (by the handler, the ioctl or the INTx-disable bit).
+    masked: bool,
+    /// The virtual INTx-disable bit is set: no unmasking, no signal.
+    virq_disabled: bool,
+}
+
+/// The INTx handler (`vfio_intx_handler()` and friends).
+#[pin_data]
+struct Intx {
+    pdev: ARef<pci::Device>,
+    /// Masking through COMMAND works; otherwise the line is exclusive and masked at the
+    /// interrupt controller.
+    pci_2_3: bool,
+    #[pin]
+    state: SpinLockIrq<IntxState>,
+    /// Where interrupts go; `None` when user space set -1. Its own lock, never held with
+    /// `state`: the unmask eventfd takes `state` under an eventfd's wait-queue lock, so
+    /// `state` must not be held while signalling (which takes one).
+    #[pin]
+    trigger: SpinLockIrq<Option<EventFd>>,
+}
+
+impl Intx {
+    fn signal(&self) {
+        if let Some(trigger) = &*self.trigger.lock() {
+            trigger.signal();
+        }
+    }
+
+    /// Signals the trigger unless the virtual INTx-disable bit is set.
+    fn send(&self) {
+        let disabled = self.state.lock().virq_disabled;
+        if !disabled {
+            self.signal();
+        }
+    }
+
+    /// Unmasks; returns whether an interrupt was pending, which leaves INTx masked and must be
+    /// forwarded as a new one (`vfio_pci_intx_unmask_handler()`).
+    fn unmask(&self, line: &IrqControl) -> bool {
+        let mut st = self.state.lock();
+        let mut pending = false;
+        if st.masked && !st.virq_disabled {
+            if self.pci_2_3 {
+                pending = !self.pdev.check_and_unmask_intx();
+            } else {
+                line.enable();
+            }
+            st.masked = pending;
+        }
+        pending
+    }
+}
+
+impl IrqHandler for Intx {
+    fn handle(&self, line: &IrqControl) -> IrqReturn {
+        let mut st = self.state.lock();
+        let handled = if !self.pci_2_3 {
+            line.disable_nosync();
+            true
+        } else {
+            // The line may be shared: only claim what this function raised.
+            !st.masked && self.pdev.check_and_mask_intx()
+        };
+        if !handled {
+            return IrqReturn::None;
+        }
+        st.masked = true;
+        let send = !st.virq_disabled;
+        drop(st);
+        if send {
+            self.signal();
+        }
+        IrqReturn::Handled
+    }
+}
+
+/// Unmasks INTx when user space signals an eventfd (`ACTION_UNMASK` with `DATA_EVENTFD`).
+#[pin_data]
+struct IntxUnmask {
+    line: Arc<IrqLine<Intx>>,
+}
+
+impl VirqfdHandler for IntxUnmask {
+    fn handle(&self) -> bool {
+        // A pending interrupt is forwarded from the thread: signalling an eventfd from
+        // another eventfd's wakeup could deadlock on its wait queue.
+        self.line.handler().unmask(self.line.control())
+    }
+
+    fn thread(&self) {
+        self.line.handler().send();
+    }
+}
+
+/// An MSI or MSI-X vector's handler: forwards every interrupt.
+#[pin_data]
+struct MsiSignal {
+    trigger: EventFd,
+}
+
+impl IrqHandler for MsiSignal {
+    fn handle(&self, _line: &IrqControl) -> IrqReturn {
+        self.trigger.signal();
+        IrqReturn::Handled
+    }
+}
+
+/// MSI or MSI-X in use.
+struct Msi {
+    msix: bool,
+    /// The requested vectors, by index (up to the index's vector count).
+    lines: KVec<Option<Pin<KBox<IrqLine<MsiSignal>>>>>,
+    /// Freed after the lines (field order), and explicitly with memory on at disable.
+    vectors: pci::IrqVectors,
+}
+
+/// The interrupt type user space enabled (vfio-pci's `irq_type`).
+#[derive(Default)]
+enum Mode {
+    #[default]
+    None,
+    Intx {
+        line: Arc<IrqLine<Intx>>,
+        unmask: Option<Pin<KBox<Virqfd<IntxUnmask>>>>,
+    },
+    Msi(Msi),
+}
+
+/// Interrupt state of an open device.
+#[derive(Default)]
+pub(crate) struct Irqs {
+    mode: Mode,
+    /// The virtual INTx-disable bit (vfio-pci's `virq_disabled`).
+    virq_disabled: bool,
+}
+
+/// The ERR and REQ eventfds; signalled from the PCI error handler and the VFIO core's request
+/// callback, hence under their own lock.
+#[derive(Default)]
+pub(crate) struct Notify {
+    pub(crate) err: Option<EventFd>,
+    pub(crate) req: Option<EventFd>,
+}
+
+/// Runs `f` with memory decode forced on, under the memory lock
+/// (`vfio_pci_memory_lock_and_enable()`): vector allocation and MSI-X table updates write the
+/// BAR that holds the table.
+fn with_memory_on<R>(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    pdev: &pci::Device<Bound>,
+    f: impl FnOnce() -> R,
+) -> R {
+    let _memory = dev.memory.lock();
+    let cmd = pdev.user_read_config_u16(PCI_COMMAND).ok();
+    if let Some(cmd) = cmd {
+        if cmd & PCI_COMMAND_MEMORY == 0 {
+            let _ = pdev.user_write_config_u16(PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
+        }
+    }
+    let r = f();
+    if let Some(cmd) = cmd {
+        let _ = pdev.user_write_config_u16(PCI_COMMAND, cmd);
+    }
+    r
+}
+
+/// The first entry of a one-vector payload.
+fn first_bool(data: &IrqData) -> bool {
+    matches!(data, IrqData::Bool(b) if b.first().is_some_and(|&b| b != 0))
+}
+
+fn first_fd(data: &IrqData) -> Result<i32> {
+    match data {
+        IrqData::EventFd(fds) => fds.first().copied().ok_or(EINVAL),
+        _ => Err(EINVAL),
+    }
+}
+
+impl Irqs {
+    fn is_intx(&self) -> bool {
+        matches!(self.mode, Mode::Intx { .. })
+    }
+
+    fn is_none(&self) -> bool {
+        matches!(self.mode, Mode::None)
+    }
+
+    /// Whether the active type is the MSI (`msix == false`) or MSI-X one.
+    fn is_msi(&self, msix: bool) -> bool {
+        matches!(&self.mode, Mode::Msi(m) if m.msix == msix)
+    }
+
+    /// Masks INTx (`__vfio_pci_intx_mask()`); without INTx delivery, the physical bit follows.
+    fn intx_mask(&mut self, pdev: &pci::Device<Bound>, pci_2_3: bool) {
+        match &self.mode {
+            Mode::Intx { line, .. } => {
+                let intx = line.handler();
+                let mut st = intx.state.lock();
+                st.virq_disabled = self.virq_disabled;
+                if !st.masked {
+                    if intx.pci_2_3 {
+                        pdev.intx(false);
+                    } else {
+                        line.control().disable_nosync();
+                    }
+                    st.masked = true;
+                }
+            }
+            _ if pci_2_3 => pdev.intx(false),
+            _ => {}
+        }
+    }
+
+    /// Unmasks INTx and forwards an interrupt left pending (`__vfio_pci_intx_unmask()`).
+    fn intx_unmask(&mut self, pdev: &pci::Device<Bound>, pci_2_3: bool) {
+        match &self.mode {
+            Mode::Intx { line, .. } => {
+                let intx = line.handler();
+                intx.state.lock().virq_disabled = self.virq_disabled;
+                if intx.unmask(line.control()) {
+                    intx.send();
+                }
+            }
+            _ if pci_2_3 => pdev.intx(true),
+            _ => {}
+        }
+    }
+
+    /// Requests the INTx line (`vfio_intx_enable()`).
+    fn intx_enable(
+        &mut self,
+        pdev: &pci::Device<Bound>,
+        pci_2_3: bool,
+        trigger: Option<EventFd>,
+    ) -> Result {
+        let irq = pdev.irq();
+        if irq == 0 || irq == IRQ_NOTCONNECTED {
+            return Err(ENODEV);
+        }
+        let name = CString::try_from_fmt(fmt!("vfio-intx({})", pdev.as_ref().name()))?;
+        let masked = self.virq_disabled;
+        let virq_disabled = self.virq_disabled;
+        let kind = if pci_2_3 {
+            pdev.intx(!masked);
+            IrqKind::Shared
+        } else {
+            IrqKind::Exclusive { disabled: masked }
+        };
+        let handler = try_pin_init!(Intx {
+            pdev: pdev.into(),
+            pci_2_3,
+            state <- new_spinlock_irq!(IntxState {
+                masked,
+                virq_disabled,
+            }),
+            trigger <- new_spinlock_irq!(trigger),
+        });
+        // SAFETY: `irq` is the function's INTx; the line lives in the open state, which
+        // `close_device` clears before the VFIO core lets the driver unbind.
+        let init = unsafe { IrqLine::new(irq, kind, name, handler) };
+        let line = Arc::pin_init(init, GFP_KERNEL)?;
+        self.mode = Mode::Intx { line, unmask: None };
+        Ok(())
+    }
+
+    /// Frees whatever the active type holds (`vfio_intx_disable()`, `vfio_msi_disable()`).
+    fn disable(
+        &mut self,
+        dev: &vfio::Device<RvfioDevice, Bound>,
+        pdev: &pci::Device<Bound>,
+        config: Option<&mut VConfig>,
+        nointx: bool,
+    ) {
+        match core::mem::take(&mut self.mode) {
+            Mode::None => {}
+            Mode::Intx { line, unmask } => {
+                // The unmask eventfd holds a reference to the line: stop it first.
+                drop(unmask);
+                drop(line);
+            }
+            Mode::Msi(mut msi) => {
+                for slot in msi.lines.iter_mut() {
+                    if let Some(line) = slot.take() {
+                        with_memory_on(dev, pdev, || drop(line));
+                    }
+                }
+                with_memory_on(dev, pdev, || drop(msi));
+                // Freeing the vectors set INTx-disable back as it found it: devices whose INTx
+                // is hidden keep it disabled.
+                if nointx {
+                    pdev.intx(false);
+                }
+                if let Some(config) = config {
+                    config.msi_state.enabled = false;
+                }
+            }
+        }
+    }
+}
+
+/// What `SET_IRQS` needs besides the interrupt state.
+struct Ctx<'a> {
+    dev: &'a vfio::Device<RvfioDevice, Bound>,
+    pdev: &'a pci::Device<Bound>,
+}
+
+impl Ctx<'_> {
+    fn intx_trigger(&self, open: &mut OpenState, set: &SetIrqs) -> Result<isize> {
+        let irqs = &mut open.irqs;
+        let none = set.flags & uapi::VFIO_IRQ_SET_DATA_NONE != 0;
+        if irqs.is_intx() && set.count == 0 && none {
+            irqs.disable(self.dev, self.pdev, open.config.as_mut(), open.nointx);
+            return Ok(0);
+        }
+        if !(irqs.is_intx() || irqs.is_none()) || set.start != 0 || set.count != 1 {
+            return Err(EINVAL);
+        }
+        if let IrqData::EventFd(_) = set.data {
+            let fd = first_fd(&set.data)?;
+            let trigger = if fd >= 0 {
+                Some(EventFd::from_fd(fd)?)
+            } else {
+                None
+            };
+            if let Mode::Intx { line, .. } = &irqs.mode {
+                // Swapped under the handler's lock: the old one is not in use once out.
+                let old = core::mem::replace(&mut *line.handler().trigger.lock(), trigger);
+                drop(old);
+                return Ok(0);
+            }
+            irqs.intx_enable(self.pdev, open.pci_2_3, trigger)?;
+            return Ok(0);
+        }
+        let Mode::Intx { line, .. } = &irqs.mode else {
+            return Err(EINVAL);
+        };
+        if none || first_bool(&set.data) {
+            line.handler().send();
+        }
+        Ok(0)
+    }
+
+    fn intx_unmask(&self, open: &mut OpenState, set: &SetIrqs) -> Result<isize> {
+        let pci_2_3 = open.pci_2_3;
+        let irqs = &mut open.irqs;
+        if !irqs.is_intx() || set.start != 0 || set.count != 1 {
+            return Err(EINVAL);
+        }
+        match set.data {
+            IrqData::None => irqs.intx_unmask(self.pdev, pci_2_3),
+            IrqData::Bool(_) => {
+                if first_bool(&set.data) {
+                    irqs.intx_unmask(self.pdev, pci_2_3);
+                }
+            }
+            IrqData::EventFd(_) => {
+                let fd = first_fd(&set.data)?;
+                let Mode::Intx { line, unmask } = &mut irqs.mode else {
+                    return Err(EINVAL);
+                };
+                if fd < 0 {
+                    *unmask = None;
+                    return Ok(0);
+                }
+                if unmask.as_ref().is_some_and(|u| u.is_active()) {
+                    // As the VFIO core orders its checks: a bad descriptor first.
+                    drop(EventFd::from_fd(fd)?);
+                    return Err(EBUSY);
+                }
+                // A watch that ended (its eventfd was closed) is replaced.
+                *unmask = None;
+                let handler = try_pin_init!(IntxUnmask { line: line.clone() });
+                *unmask = Some(KBox::pin_init(Virqfd::new(fd, handler), GFP_KERNEL)?);
+            }
+        }
+        Ok(0)
+    }
+
+    fn intx_mask(&self, open: &mut OpenState, set: &SetIrqs) -> Result<isize> {
+        let pci_2_3 = open.pci_2_3;
+        let irqs = &mut open.irqs;
+        if !irqs.is_intx() || set.start != 0 || set.count != 1 {
+            return Err(EINVAL);
+        }
+        match set.data {
+            IrqData::None => irqs.intx_mask(self.pdev, pci_2_3),
+            IrqData::Bool(_) => {
+                if first_bool(&set.data) {
+                    irqs.intx_mask(self.pdev, pci_2_3);
+                }
+            }
+            // Not implemented by vfio-pci either.
+            IrqData::EventFd(_) => return Err(ENOTTY),
+        }
+        Ok(0)
+    }
+
+    /// Points vector `vector` at eventfd `fd`, or unsets it when `fd < 0`
+    /// (`vfio_msi_set_vector_signal()`).
+    fn set_vector(&self, msi: &mut Msi, vector: u32, fd: i32) -> Result {
+        let msix = msi.msix;
+        // CAST: vector counts are at most 2048.
+        let slot = msi.lines.get_mut(vector as usize).ok_or(EINVAL)?;
+        let mut irq = None;
+        if let Some(line) = slot.take() {
+            irq = Some(line.control().irq());
+            // Freeing an MSI-X vector masks it in the table.
+            with_memory_on(self.dev, self.pdev, || drop(line));
+        }
+        if fd < 0 {
+            return Ok(());
+        }
+        let irq = match irq {
+            Some(irq) => irq,
+            // Vectors stay allocated until MSI or MSI-X is disabled.
+            None => match msi.vectors.irq(vector) {
+                Ok(irq) => irq,
+                Err(_) if msix && self.pdev.msix_can_alloc_dyn() => {
+                    with_memory_on(self.dev, self.pdev, || msi.vectors.alloc_at(vector))?
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let name = CString::try_from_fmt(fmt!(
+            "vfio-msi{}[{}]({})",
+            if msix { "x" } else { "" },
+            vector,
+            self.pdev.as_ref().name()
+        ))?;
+        let trigger = EventFd::from_fd(fd)?;
+        let vectors = &msi.vectors;
+        let line = with_memory_on(self.dev, self.pdev, || {
+            if msix {
+                // The message may have been lost (a reset behind our back): write it again.
+                let _ = vectors.rewrite_message(vector);
+            }
+            let handler = try_pin_init!(MsiSignal { trigger });
+            // SAFETY: `irq` is one of the function's vectors; the line lives in the open
+            // state, which `close_device` clears before the VFIO core lets the driver unbind.
+            let init = unsafe { IrqLine::new(irq, IrqKind::Msi, name, handler) };
+            KBox::pin_init(init, GFP_KERNEL)
+        })?;
+        *slot = Some(line);
+        Ok(())
+    }
+
+    /// Sets vectors `start..start + count` from `fds`; on failure unsets the ones already
+    /// done (`vfio_msi_set_block()`).
+    fn set_block(&self, msi: &mut Msi, start: u32, fds: &[i32]) -> Result {
+        let mut done = start;
+        let mut ret = Ok(());
+        for &fd in fds {
+            ret = self.set_vector(msi, done, fd);
+            if ret.is_err() {
+                break;
+            }
+            done += 1;
+        }
+        if ret.is_err() {
+            for v in start..done {
+                let _ = self.set_vector(msi, v, -1);
+            }
+        }
+        ret
+    }
+
+    fn msi_trigger(&self, open: &mut OpenState, set: &SetIrqs) -> Result<isize> {
+        let msix = set.index == uapi::VFIO_PCI_MSIX_IRQ_INDEX;
+        let irqs = &mut open.irqs;
+        let none = set.flags & uapi::VFIO_IRQ_SET_DATA_NONE != 0;
+        if irqs.is_msi(msix) && set.count == 0 && none {
+            irqs.disable(self.dev, self.pdev, open.config.as_mut(), open.nointx);
+            return Ok(0);
+        }
+        if !(irqs.is_msi(msix) || irqs.is_none()) {
+            return Err(EINVAL);
+        }
+        if let IrqData::EventFd(fds) = &set.data {
+            if let Mode::Msi(msi) = &mut irqs.mode {
+                self.set_block(msi, set.start, fds)?;
+                return Ok(0);
+            }
+            let nvec = set.start + set.count;
+            // SAFETY: The vectors live in the open state, which `close_device` clears before
+            // the VFIO core lets the driver unbind.
+            let vectors = with_memory_on(self.dev, self.pdev, || unsafe {
+                self.pdev.alloc_msi_vectors(nvec, msix)
+            })?;
+            if vectors.len() < nvec {
+                // As vfio-pci: the number of vectors the platform could give.
+                let got = vectors.len();
+                with_memory_on(self.dev, self.pdev, || drop(vectors));
+                return Ok(isize::try_from(got)?);
+            }
+            let max = open.irq_counts[if msix { 2 } else { 1 }].max(nvec);
+            let mut lines = KVec::with_capacity(max as usize, GFP_KERNEL)?;
+            for _ in 0..max {
+                lines.push(None, GFP_KERNEL)?;
+            }
+            irqs.mode = Mode::Msi(Msi {
+                msix,
+                lines,
+                vectors,
+            });
+            if !msix {
+                // log2 of the vectors enabled, rounded up: what MSI's QSIZE may say.
+                // CAST: at most 5 (32 vectors).
+                let qmax = (nvec * 2 - 1).ilog2() as u8;
+                self.dev.msi_qmax.store(qmax, Ordering::Relaxed);
+                if let Some(config) = open.config.as_mut() {
+                    config.msi_state.qmax = qmax;
+                    config.msi_state.enabled = true;
+                }
+            }
+            let Mode::Msi(msi) = &mut irqs.mode else {
+                return Err(EINVAL);
+            };
+            if let Err(e) = self.set_block(msi, set.start, fds) {
+                irqs.disable(self.dev, self.pdev, open.config.as_mut(), open.nointx);
+                return Err(e);
+            }
+            return Ok(0);
+        }
+        let Mode::Msi(msi) = &irqs.mode else {
+            return Err(EINVAL);
+        };
+        for (i, v) in (set.start..set.start + set.count).enumerate() {
+            // CAST: vector counts are at most 2048.
+            let Some(Some(line)) = msi.lines.get(v as usize) else {
+                continue;
+            };
+            let fire = match &set.data {
+                IrqData::None => true,
+                IrqData::Bool(b) => b.get(i).is_some_and(|&b| b != 0),
+                IrqData::EventFd(_) => false,
+            };
+            if fire {
+                line.handler().trigger.signal();
+            }
+        }
+        Ok(0)
+    }
+
+    /// ERR and REQ (`vfio_pci_set_ctx_trigger_single()`).
+    fn notify_trigger(&self, set: &SetIrqs) -> Result<isize> {
+        if set.start != 0 || set.count > 1 {
+            return Err(EINVAL);
+        }
+        let err = set.index == uapi::VFIO_PCI_ERR_IRQ_INDEX;
+        let replace = |new: Option<EventFd>| {
+            let mut n = self.dev.notify.lock();
+            let slot = if err { &mut n.err } else { &mut n.req };
+            core::mem::replace(slot, new)
+        };
+        match &set.data {
+            IrqData::None => {
+                let n = self.dev.notify.lock();
+                let slot = if err { &n.err } else { &n.req };
+                let Some(fd) = slot else {
+                    return Err(EINVAL);
+                };
+                if set.count != 0 {
+                    fd.signal();
+                    return Ok(0);
+                }
+                drop(n);
+                drop(replace(None));
+            }
+            IrqData::Bool(b) => {
+                if set.count == 0 {
+                    return Err(EINVAL);
+                }
+                if b.first().is_some_and(|&b| b != 0) {
+                    let n = self.dev.notify.lock();
+                    if let Some(fd) = if err { &n.err } else { &n.req } {
+                        fd.signal();
+                    }
+                }
+            }
+            IrqData::EventFd(_) => {
+                if set.count == 0 {
+                    return Err(EINVAL);
+                }
+                match first_fd(&set.data)? {
+                    -1 => drop(replace(None)),
+                    fd if fd >= 0 => drop(replace(Some(EventFd::from_fd(fd)?))),
+                    _ => return Err(EINVAL),
+                }
+            }
+        }
+        Ok(0)
+    }
+}
+
+/// `VFIO_DEVICE_SET_IRQS`.
+pub(crate) fn set_irqs(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Result<isize> {
+    let pdev = bound_pdev(dev)?;
+    let counts = dev.open.lock().irq_counts;
+    let set = SetIrqs::read(arg, uapi::VFIO_PCI_NUM_IRQS, |index| {
+        // CAST: `u32` fits in `usize`.
+        counts.get(index as usize).copied().unwrap_or(0)
+    })?;
+    let ctx = Ctx { dev, pdev };
+    let action = set.action();
+    match (set.index, action) {
+        (uapi::VFIO_PCI_INTX_IRQ_INDEX, uapi::VFIO_IRQ_SET_ACTION_MASK) => {
+            ctx.intx_mask(&mut dev.open.lock(), &set)
+        }
+        (uapi::VFIO_PCI_INTX_IRQ_INDEX, uapi::VFIO_IRQ_SET_ACTION_UNMASK) => {
+            ctx.intx_unmask(&mut dev.open.lock(), &set)
+        }
+        (uapi::VFIO_PCI_INTX_IRQ_INDEX, uapi::VFIO_IRQ_SET_ACTION_TRIGGER) => {
+            ctx.intx_trigger(&mut dev.open.lock(), &set)
+        }
+        (
+            uapi::VFIO_PCI_MSI_IRQ_INDEX | uapi::VFIO_PCI_MSIX_IRQ_INDEX,
+            uapi::VFIO_IRQ_SET_ACTION_TRIGGER,
+        ) => ctx.msi_trigger(&mut dev.open.lock(), &set),
+        (
+            uapi::VFIO_PCI_ERR_IRQ_INDEX | uapi::VFIO_PCI_REQ_IRQ_INDEX,
+            uapi::VFIO_IRQ_SET_ACTION_TRIGGER,
+        ) => ctx.notify_trigger(&set),
+        _ => Err(ENOTTY),
+    }
+}
+
+/// The virtual INTx-disable bit changed through configuration space: mask or unmask INTx
+/// accordingly. Called under the open lock, so it cannot race with `SET_IRQS` tearing INTx
+/// down (CVE-2024-26810).
+pub(crate) fn config_intx(pdev: &pci::Device<Bound>, open: &mut OpenState, disabled: bool) {
+    let pci_2_3 = open.pci_2_3;
+    open.irqs.virq_disabled = disabled;
+    if disabled {
+        open.irqs.intx_mask(pdev, pci_2_3);
+    } else {
+        open.irqs.intx_unmask(pdev, pci_2_3);
+    }
+}
+
+/// Tears every interrupt down at close (`vfio_pci_core_disable()`).
+pub(crate) fn teardown(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    pdev: &pci::Device<Bound>,
+    open: &mut OpenState,
+) {
+    let mut irqs = core::mem::take(&mut open.irqs);
+    irqs.disable(dev, pdev, open.config.as_mut(), open.nointx);
+    let mut n = dev.notify.lock();
+    let old = core::mem::take(&mut *n);
+    drop(n);
+    drop(old);
+}
+
+/// The VFIO core asks user space to release the device (it is being unbound): signal REQ
+/// (`vfio_pci_core_request()`).
+pub(crate) fn request(dev: &vfio::Device<RvfioDevice, Bound>, count: u32) {
+    let Ok(pdev) = bound_pdev(dev) else {
+        return;
+    };
+    let n = dev.notify.lock();
+    if let Some(req) = &n.req {
+        if count % 10 == 0 {
+            dev_notice!(pdev, "Relaying device request to user (#{})\n", count);
+        }
+        req.signal();
+    } else if count == 0 {
+        dev_warn!(
+            pdev,
+            "No device request channel registered, blocked until released by user\n"
+        );
+    }
 }

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `VFIO_DEVICE_IOEVENTFD`: a BAR write of fixed size and value, performed whenever an eventfd
+//! fires, without a trip through the device file (`vfio_pci_ioeventfd()`). KVM signals such
+//! eventfds straight from a trapped guest write.
+//!
+//! The write happens in the signaller's context when the memory gate can be taken without
+//! waiting, and from the virqfd thread (under the memory lock) otherwise; either way only
+//! while memory decode is on.
+
+use crate::{
+    access::split_offset,
+    device::{
+        bound_pdev,
+        RvfioDevice, //
+    },
+    regions,
+    regs::IORESOURCE_MEM, //
+};
+use kernel::{
+    device::Bound,
+    pci,
+    prelude::*,
+    sync::{
+        aref::ARef,
+        Arc, //
+    },
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+    vfio::{
+        self,
+        uapi,
+        virqfd::{
+            Virqfd,
+            VirqfdHandler, //
+        }, //
+    }, //
+};
+
+/// At most this many ioeventfds per device (vfio-pci's `VFIO_PCI_IOEVENTFD_MAX`).
+const MAX: usize = 1000;
+
+/// `offsetofend(struct vfio_device_ioeventfd, fd)`.
+const MINSZ: usize = 28;
+
+/// What identifies an ioeventfd: two registrations may not share all four.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
+    bar: u32,
+    pos: u64,
+    count: u32,
+    data: u64,
+}
+
+/// One ioeventfd: the write and where it goes.
+#[pin_data]
+pub(crate) struct IoEventFd {
+    key: Key,
+    io: Arc<pci::IoMap>,
+    /// A memory BAR: the write needs memory decode on.
+    test_mem: bool,
+    dev: ARef<vfio::Device<RvfioDevice>>,
+}
+
+impl IoEventFd {
+    fn write(&self) {
+        // The position was checked against the BAR at registration.
+        let Ok(pos) = usize::try_from(self.key.pos) else {
+            return;
+        };
+        // CAST: 1, 2, 4 or 8. As vfio-pci, the write need not be aligned.
+        let _ = self
+            .io
+            .write_unaligned(pos, self.key.count as usize, self.key.data);
+    }
+}
+
+impl VirqfdHandler for IoEventFd {
+    fn handle(&self) -> bool {
+        if !self.test_mem {
+            self.write();
+            return false;
+        }
+        match self.dev.mmio.try_lock() {
+            Some(on) => {
+                if *on {
+                    self.write();
+                }
+                false
+            }
+            // Memory is changing state: wait for it in the thread.
+            None => true,
+        }
+    }
+
+    fn thread(&self) {
+        if self.test_mem {
+            let memory = self.dev.memory.lock();
+            if memory.enabled() {
+                self.write();
+            }
+        } else {
+            self.write();
+        }
+    }
+}
+
+/// The ioeventfds of an open device, dropped (each waiting for its handler) at close.
+pub(crate) type IoEventFds = KVec<Pin<KBox<Virqfd<IoEventFd>>>>;
+
+/// `VFIO_DEVICE_IOEVENTFD`: adds an ioeventfd, or removes one with `fd == -1`.
+pub(crate) fn ioctl(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Result<isize> {
+    let pdev = bound_pdev(dev)?;
+    let mut raw = [0u8; MINSZ];
+    UserSlice::new(UserPtr::from_addr(arg), MINSZ)
+        .reader()
+        .read_slice(&mut raw)?;
+    let word = |at: usize| u32::from_ne_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]);
+    let dword = |at: usize| u64::from(word(at)) | (u64::from(word(at + 4)) << 32);
+    // CAST: the `fd` field is an `s32`.
+    let (argsz, flags, offset, data, fd) = (word(0), word(4), dword(8), dword(16), word(24) as i32);
+    if (argsz as usize) < MINSZ || flags & !uapi::VFIO_DEVICE_IOEVENTFD_SIZE_MASK != 0 {
+        return Err(EINVAL);
+    }
+    let count = flags & uapi::VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
+    if count.count_ones() != 1 || fd < -1 {
+        return Err(EINVAL);
+    }
+    let (bar, pos) = split_offset(offset);
+    if bar > u64::from(uapi::VFIO_PCI_BAR5_REGION_INDEX) {
+        return Err(EINVAL);
+    }
+    // CAST: `bar` <= 5.
+    let bar = bar as u32;
+    if pos + u64::from(count) > pdev.resource_len(bar)? {
+        return Err(EINVAL);
+    }
+    // No way around the MSI-X table's protection.
+    if let Some((b, start, end)) = dev.open.lock().msix_table {
+        if b == bar && pos + u64::from(count) > start && pos < end {
+            return Err(EINVAL);
+        }
+    }
+    let io = regions::iomap(dev, pdev, bar)?;
+    let key = Key {
+        bar,
+        pos,
+        count,
+        data,
+    };
+    let mut open = dev.open.lock();
+    let list = &mut open.ioeventfds;
+    if let Some(i) = list.iter().position(|e| e.handler().key == key) {
+        if fd != -1 {
+            return Err(EEXIST);
+        }
+        let removed = list.remove(i)?;
+        drop(open);
+        drop(removed);
+        return Ok(0);
+    }
+    if fd < 0 {
+        return Err(ENODEV);
+    }
+    if list.len() >= MAX {
+        return Err(ENOSPC);
+    }
+    let test_mem = pdev.resource_flags(bar)? & IORESOURCE_MEM != 0;
+    let handler = try_pin_init!(IoEventFd {
+        key,
+        io,
+        test_mem,
+        dev: dev.as_normal().into(),
+    });
+    let e = KBox::pin_init(Virqfd::new(fd, handler), GFP_KERNEL)?;
+    list.push(e, GFP_KERNEL)?;
+    Ok(0)
+}
