@@ -71,7 +71,7 @@ impl IrqControl {
 }
 
 /// The hard interrupt handler of an [`IrqLine`].
-pub trait IrqHandler: Sync {
+pub trait IrqHandler: Sync + 'static {
     /// Handles an interrupt, in hard interrupt context.
     fn handle(&self, line: &IrqControl) -> IrqReturn;
 }

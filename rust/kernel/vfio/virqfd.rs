@@ -18,7 +18,7 @@ use crate::{
 use core::marker::PhantomPinned;
 
 /// What a [`Virqfd`] runs when its eventfd is signalled.
-pub trait VirqfdHandler: Sync {
+pub trait VirqfdHandler: Sync + 'static {
     /// Runs in the signaller's context (with a spinlock held, interrupts off): must not sleep.
     /// Returns whether [`Self::thread`] should run too.
     fn handle(&self) -> bool {

@@ -91,6 +91,27 @@ impl Memory {
     }
 }
 
+/// The memory gate's states.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gate {
+    /// Memory is disabled (or the device is closed).
+    Off,
+    /// Memory is enabled.
+    On,
+    /// The memory state is being changed under the memory lock: wait for it there.
+    Changing,
+}
+
+impl Gate {
+    fn from(memory: &Memory) -> Self {
+        if memory.enabled() {
+            Self::On
+        } else {
+            Self::Off
+        }
+    }
+}
+
 /// One PCI function owned by rvfio-pci.
 #[pin_data]
 pub(crate) struct RvfioDevice {
@@ -105,11 +126,12 @@ pub(crate) struct RvfioDevice {
     /// it. Taken after `open` when both are held; never held across a user copy.
     #[pin]
     pub(crate) memory: Mutex<Memory>,
-    /// The memory gate: a copy of `Memory::enabled()` that atomic contexts (ioeventfds) can
-    /// test. Cleared under the memory lock before anything turns memory off, and set after it
-    /// is on again; a write made under this lock never reaches a BAR whose decode is off.
+    /// The memory gate: what atomic contexts (ioeventfds) may know of the memory state. Set to
+    /// `Changing` under the memory lock before anything that may turn memory off runs, and to
+    /// the new state after; a write made under this lock while it reads `On` never reaches a
+    /// BAR whose decode is off. Held only for a store or one MMIO write.
     #[pin]
-    pub(crate) mmio: SpinLockIrq<bool>,
+    pub(crate) mmio: SpinLockIrq<Gate>,
     /// The ERR and REQ eventfds.
     #[pin]
     pub(crate) notify: SpinLock<Notify>,
@@ -128,9 +150,9 @@ impl RvfioDevice {
         f: impl FnOnce(&mut Memory) -> R,
     ) -> R {
         // Waits for an ioeventfd write in flight.
-        *self.mmio.lock() = false;
+        *self.mmio.lock() = Gate::Changing;
         let r = f(memory);
-        *self.mmio.lock() = memory.enabled();
+        *self.mmio.lock() = Gate::from(memory);
         r
     }
 
@@ -140,7 +162,7 @@ impl RvfioDevice {
             pdev: pdev.into(),
             open <- new_mutex!(OpenState::default()),
             memory <- new_mutex!(Memory::default()),
-            mmio <- new_spinlock_irq!(false),
+            mmio <- new_spinlock_irq!(Gate::Off),
             notify <- new_spinlock!(Notify::default()),
             msi_qmax: AtomicU8::new(0),
             needs_pm_restore: pm_restore,

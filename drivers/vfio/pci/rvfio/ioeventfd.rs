@@ -4,14 +4,15 @@
 //! fires, without a trip through the device file (`vfio_pci_ioeventfd()`). KVM signals such
 //! eventfds straight from a trapped guest write.
 //!
-//! The write happens in the signaller's context when the memory gate can be taken without
-//! waiting, and from the virqfd thread (under the memory lock) otherwise; either way only
-//! while memory decode is on.
+//! The write happens in the signaller's context when the memory gate says memory is on, and
+//! from the virqfd thread (under the memory lock) while the memory state is changing; never
+//! while memory decode is off.
 
 use crate::{
     access::split_offset,
     device::{
         bound_pdev,
+        Gate,
         RvfioDevice, //
     },
     regions,
@@ -83,15 +84,16 @@ impl VirqfdHandler for IoEventFd {
             self.write();
             return false;
         }
-        match self.dev.mmio.try_lock() {
-            Some(on) => {
-                if *on {
-                    self.write();
-                }
+        // Never held long (a store or one write), so spinning is fine in any context.
+        let gate = self.dev.mmio.lock();
+        match *gate {
+            Gate::On => {
+                self.write();
                 false
             }
-            // Memory is changing state: wait for it in the thread.
-            None => true,
+            Gate::Off => false,
+            // Memory is changing state: wait for it in the thread, under the memory lock.
+            Gate::Changing => true,
         }
     }
 

@@ -169,7 +169,10 @@ impl IrqHandler for Intx {
     fn handle(&self, line: &IrqControl) -> IrqReturn {
         let mut st = self.state.lock();
         let handled = if !self.pci_2_3 {
-            line.disable_nosync();
+            // A MASK may have won the race for the lock: disables nest, keep one.
+            if !st.masked {
+                line.disable_nosync();
+            }
             true
         } else {
             // The line may be shared: only claim what this function raised.
@@ -595,6 +598,12 @@ impl Ctx<'_> {
                 return Ok(0);
             }
             let nvec = set.start + set.count;
+            // Before the vectors, whose release writes the MSI-X table (memory on).
+            let max = open.irq_counts[if msix { 2 } else { 1 }].max(nvec);
+            let mut lines = KVec::with_capacity(max as usize, GFP_KERNEL)?;
+            for _ in 0..max {
+                lines.push(None, GFP_KERNEL)?;
+            }
             // SAFETY: The vectors live in the open state, which `close_device` clears before
             // the VFIO core lets the driver unbind.
             let vectors = with_memory_on(self.dev, self.pdev, || unsafe {
@@ -605,11 +614,6 @@ impl Ctx<'_> {
                 let got = vectors.len();
                 with_memory_on(self.dev, self.pdev, || drop(vectors));
                 return Ok(isize::try_from(got)?);
-            }
-            let max = open.irq_counts[if msix { 2 } else { 1 }].max(nvec);
-            let mut lines = KVec::with_capacity(max as usize, GFP_KERNEL)?;
-            for _ in 0..max {
-                lines.push(None, GFP_KERNEL)?;
             }
             irqs.mode = Mode::Msi(Msi {
                 msix,
