@@ -14,10 +14,12 @@ if [ $? = 126 ]; then selfp=$((selfp + 1)); echo "ok: runner fails a run with a 
 else selff=$((selff + 1)); echo "FAIL: runner missed an injected kernel warning"; fi
 echo "runner: $selfp passed, $selff failed"
 
-"$TOP/scripts/vm.sh" --timeout "${VM_TEST_TIMEOUT:-1500}" -- bash "$TOP/scripts/guest-tests.sh"
+runfile=$(mktemp)
+trap 'rm -f "$runfile"' EXIT
+VM_RUN_FILE=$runfile "$TOP/scripts/vm.sh" --timeout "${VM_TEST_TIMEOUT:-1500}" -- bash "$TOP/scripts/guest-tests.sh"
 rc=$?
 set -e
-out=$CACHE/vm/last/output.log
+out=$(cat "$runfile")/output.log
 p=$selfp f=$selff
 while read -r a b; do
 	p=$((p + a)); f=$((f + b))

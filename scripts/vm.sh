@@ -33,6 +33,9 @@ find "$CACHE/vm" -maxdepth 1 -name 'run.*' -printf '%T@ %p\n' | sort -rn | tail 
 	cut -d' ' -f2- | xargs -r rm -rf
 run=$(mktemp -d "$CACHE/vm/run.XXXXXX")
 ln -sfn "$run" "$CACHE/vm/last"
+# "last" is shared by concurrent runs: callers that read the run directory afterwards get
+# their own through $VM_RUN_FILE.
+[ -n "${VM_RUN_FILE:-}" ] && echo "$run" >"$VM_RUN_FILE"
 # The guest's scratch disk for the NVMe controller, one per run so that VMs can run side by
 # side (QEMU locks its image files).
 truncate -s 64M "$run/nvme.img"

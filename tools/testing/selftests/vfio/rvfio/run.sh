@@ -42,7 +42,7 @@ for name in $devices; do
 			fail "$name $bdf: bind to $drv"
 			continue
 		fi
-		for prog in rvfio_uapi_test rvfio_irq_test rvfio_ioeventfd_test; do
+		for prog in rvfio_uapi_test rvfio_irq_test rvfio_ioeventfd_test rvfio_teardown_test; do
 			# The ioeventfd test needs edu's read-back registers; elsewhere it only skips.
 			[ "$prog" = rvfio_ioeventfd_test ] && [ "$name" != edu ] && continue
 			log="$out/$name.$drv.$prog.log"
