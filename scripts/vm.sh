@@ -72,6 +72,8 @@ qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split "${accel[@]}" -smp "$
 	-device nvme,serial=rvfio0,drive=nvm
 	-device e1000e -device igb
 	-device virtio-net-pci,disable-legacy=on
+	-device pcie-root-port,id=rp0,chassis=1
+	-device virtio-rng-pci,bus=rp0,disable-legacy=on,aer=on
 	${VM_QEMU_EXTRA:-})
 
 log "booting $kv (TCG, $cpus vCPU, timeout ${timeout}s); run dir $run"
@@ -93,6 +95,21 @@ pattern='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circu
 # read when the guest died before saving it.
 klog=$run/dmesg.txt
 [ -s "$klog" ] || klog=$run/console.log
+# One known upstream report is not ours: the software AER injector (used by the ERR test,
+# which runs last because lockdep switches itself off after any report) takes a spinlock_t
+# inside the raw pci_lock, an "invalid wait context" on PREEMPT_RT. Drop exactly those
+# report blocks before looking.
+filtered=$run/dmesg.checked
+awk '
+	/BUG: Invalid wait context/ { inblk = 1; n = 0 }
+	inblk { blk[n++] = $0; if ($0 ~ /aer_inj_(read|write)_config/) known = 1
+		if ($0 ~ /<\/TASK>/) { if (!known) for (i = 0; i < n; i++) print blk[i]
+			else print "rvfio: ignored the AER injector'"'"'s known invalid-wait-context report"
+			inblk = 0; known = 0 }
+		next }
+	{ print }
+	END { if (inblk) for (i = 0; i < n; i++) print blk[i] }
+' "$klog" >"$filtered" 2>/dev/null && klog=$filtered
 if grep -Eq "$pattern" "$klog" 2>/dev/null; then
 	log "kernel reported a problem:"
 	grep -Eh -A3 "$pattern" "$klog" 2>/dev/null | head -40 >&2

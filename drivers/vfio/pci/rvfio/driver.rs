@@ -58,6 +58,18 @@ impl pci::Driver for RvfioPci {
         Ok(reg)
     }
 
+    const HAS_ERROR_DETECTED: bool = true;
+
+    fn error_detected<'bound>(
+        _pdev: &'bound pci::Device<Core<'_>>,
+        this: Pin<&Self::Data<'bound>>,
+        _state: u32,
+    ) -> pci::ErsResult {
+        // As vfio-pci: tell user space (ERR) and let recovery go on.
+        crate::irq::error_detected(this.device());
+        pci::ErsResult::CanRecover
+    }
+
     fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         // Wait for user space to let go while the device is still bound, as vfio-pci's remove.
         this.unregister();

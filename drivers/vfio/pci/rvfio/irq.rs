@@ -769,6 +769,14 @@ pub(crate) fn teardown(
     drop(old);
 }
 
+/// PCI error recovery reports an error on the function: signal ERR
+/// (`vfio_pci_core_aer_err_detected()`).
+pub(crate) fn error_detected(dev: &vfio::Device<RvfioDevice>) {
+    if let Some(err) = &dev.notify.lock().err {
+        err.signal();
+    }
+}
+
 /// The VFIO core asks user space to release the device (it is being unbound): signal REQ
 /// (`vfio_pci_core_request()`).
 pub(crate) fn request(dev: &vfio::Device<RvfioDevice, Bound>, count: u32) {

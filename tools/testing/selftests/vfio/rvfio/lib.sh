@@ -9,6 +9,7 @@ dev_id() {
 	e1000e) echo 0x8086:0x10d3 ;;
 	igb) echo 0x8086:0x10c9 ;;
 	virtio-net) echo 0x1af4:0x1041 ;;
+	virtio-rng) echo 0x1af4:0x1044 ;;
 	*) return 1 ;;
 	esac
 }
