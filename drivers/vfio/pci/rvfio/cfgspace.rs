@@ -42,7 +42,7 @@ use kernel::{
 pub(crate) type VConfig = Config<KVec<u8>>;
 
 /// `D3hot`, the first power state in which the function decodes no memory.
-const D3HOT: i32 = 3;
+pub(crate) const D3HOT: i32 = 3;
 
 /// The function's configuration space, through the accessors that honour reset blocking.
 struct Hw<'a>(&'a pci::Device<Bound>);

@@ -180,6 +180,28 @@ fn needs_pm_restore(pdev: &pci::Device<Bound>) -> bool {
     }
 }
 
+/// `VFIO_DEVICE_RESET` (`vfio_pci_ioctl_reset()`): back to D0, then a function reset under the
+/// memory lock with user mappings zapped first. Interrupts stay set up: the PCI core restores
+/// MSI/MSI-X state after the reset.
+fn reset(dev: &vfio::Device<RvfioDevice, Bound>) -> Result<isize> {
+    let pdev = bound_pdev(dev)?;
+    let mut open = dev.open.lock();
+    if !open.reset_works {
+        return Err(EINVAL);
+    }
+    // A reset from a low-power state would reach D0 without restoring what D3hot lost.
+    let _ = cfgspace::set_power_state(dev, pdev, &mut open, 0);
+    drop(open);
+    let mut memory = dev.memory.lock();
+    cfgspace::zap_bars(dev);
+    dev.memory_change(&mut memory, |m| {
+        let ret = pdev.try_reset_function();
+        m.low_power = pdev.current_state() >= cfgspace::D3HOT;
+        ret
+    })?;
+    Ok(0)
+}
+
 /// Returns the PCI function of a callback's VFIO device, bound to this driver.
 pub(crate) fn bound_pdev(dev: &vfio::Device<RvfioDevice, Bound>) -> Result<&pci::Device<Bound>> {
     dev.parent().try_into()
@@ -331,6 +353,7 @@ impl vfio::Operations for RvfioDevice {
                 irq::info(dev, arg, &counts)
             }
             uapi::VFIO_DEVICE_SET_IRQS => irq::set_irqs(dev, arg),
+            uapi::VFIO_DEVICE_RESET => reset(dev),
             uapi::VFIO_DEVICE_IOEVENTFD => crate::ioeventfd::ioctl(dev, arg),
             _ => Err(ENOTTY),
         }

@@ -10,14 +10,14 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 up=$(cd "$here/.." && pwd)
-# name | binary | harness arguments | devices ("" = all). What rvfio-pci passes so far; the
-# reset test of vfio_pci_device_test comes with issue 5. The driver test (DMA memcpy and MSI
+# name | binary | harness arguments | devices ("" = all). The driver test (DMA memcpy and MSI
 # through the selftest library's igb driver) runs in one IOMMU mode: its memcpy storm alone
 # takes a minute per mode under TCG.
 table=(
 	"config_space|vfio_pci_device_test|-t config_space_read_write|"
 	"validate_bars|vfio_pci_device_test|-t validate_bars|"
 	"msi_trigger|vfio_pci_device_test|-t enable_trigger_disable|"
+	"reset|vfio_pci_device_test|-t reset|"
 	"dma_mapping|vfio_dma_mapping_test||"
 	"dma_mapping_mmio|vfio_dma_mapping_mmio_test||"
 	"iommufd_setup|vfio_iommufd_setup_test||"
