@@ -46,11 +46,6 @@ impl EventFd {
         // SAFETY: By the type invariant, `ctx` is a valid context.
         unsafe { bindings::eventfd_signal_mask(self.ctx.as_ptr(), 0) };
     }
-
-    /// Returns whether `self` and `other` refer to the same eventfd.
-    pub fn same_as(&self, other: &Self) -> bool {
-        self.ctx == other.ctx
-    }
 }
 
 impl Drop for EventFd {

@@ -715,9 +715,9 @@ impl<T: Operations> VTable<T> {
     }
 }
 
-/// Reads the first `N` fields (`u32`s) of a UAPI info structure at `arg`; like the C drivers,
-/// faults unless all of them are readable.
-fn read_words<const N: usize>(arg: usize) -> Result<[u32; N]> {
+/// Reads the first `N` fields (`u32`s, in native byte order) of a UAPI structure at `arg`; like
+/// the C drivers, faults unless all of them are readable.
+pub fn read_words<const N: usize>(arg: usize) -> Result<[u32; N]> {
     let mut reader = UserSlice::new(UserPtr::from_addr(arg), N * size_of::<u32>()).reader();
     let mut words = [0u32; N];
     for w in &mut words {

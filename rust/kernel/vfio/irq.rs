@@ -158,12 +158,6 @@ impl<T: IrqHandler> IrqLine<T> {
     pub fn control(&self) -> &IrqControl {
         &self.ctl
     }
-
-    /// Waits for handlers running on other CPUs to finish.
-    pub fn synchronize(&self) {
-        // SAFETY: By the type invariant the line is requested.
-        unsafe { bindings::synchronize_irq(self.ctl.irq) };
-    }
 }
 
 #[pinned_drop]

@@ -92,12 +92,6 @@ impl<T: VirqfdHandler> Virqfd<T> {
         // (C's `READ_ONCE()`) sees either value.
         !unsafe { core::ptr::read_volatile(self.slot.get()) }.is_null()
     }
-
-    /// Waits for a thread function that is queued or running.
-    pub fn flush_thread(&self) {
-        // SAFETY: By the type invariant `slot` is ours; the core locks around it.
-        unsafe { bindings::vfio_virqfd_flush_thread(self.slot.get()) };
-    }
 }
 
 #[pinned_drop]

@@ -26,10 +26,6 @@ use kernel::{
         aref::ARef,
         Arc, //
     },
-    uaccess::{
-        UserPtr,
-        UserSlice, //
-    },
     vfio::{
         self,
         uapi,
@@ -112,17 +108,22 @@ impl VirqfdHandler for IoEventFd {
 /// The ioeventfds of an open device, dropped (each waiting for its handler) at close.
 pub(crate) type IoEventFds = KVec<Pin<KBox<Virqfd<IoEventFd>>>>;
 
+/// The `u64` stored as the two native-order words `w0`, `w1`.
+fn join(w0: u32, w1: u32) -> u64 {
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&w0.to_ne_bytes());
+    b[4..].copy_from_slice(&w1.to_ne_bytes());
+    u64::from_ne_bytes(b)
+}
+
 /// `VFIO_DEVICE_IOEVENTFD`: adds an ioeventfd, or removes one with `fd == -1`.
 pub(crate) fn ioctl(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Result<isize> {
     let pdev = bound_pdev(dev)?;
-    let mut raw = [0u8; MINSZ];
-    UserSlice::new(UserPtr::from_addr(arg), MINSZ)
-        .reader()
-        .read_slice(&mut raw)?;
-    let word = |at: usize| u32::from_ne_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]);
-    let dword = |at: usize| u64::from(word(at)) | (u64::from(word(at + 4)) << 32);
+    // argsz, flags, offset (two words), data (two words), fd.
+    let [argsz, flags, off0, off1, data0, data1, fd] = vfio::read_words::<7>(arg)?;
+    let (offset, data) = (join(off0, off1), join(data0, data1));
     // CAST: the `fd` field is an `s32`.
-    let (argsz, flags, offset, data, fd) = (word(0), word(4), dword(8), dword(16), word(24) as i32);
+    let fd = fd as i32;
     if (argsz as usize) < MINSZ || flags & !uapi::VFIO_DEVICE_IOEVENTFD_SIZE_MASK != 0 {
         return Err(EINVAL);
     }

@@ -259,6 +259,17 @@ pub(crate) struct Notify {
     pub(crate) req: Option<EventFd>,
 }
 
+impl Notify {
+    /// The ERR (`err == true`) or REQ eventfd.
+    fn slot(&mut self, err: bool) -> &mut Option<EventFd> {
+        if err {
+            &mut self.err
+        } else {
+            &mut self.req
+        }
+    }
+}
+
 /// Runs `f` with memory decode forced on, under the memory lock
 /// (`vfio_pci_memory_lock_and_enable()`): vector allocation and MSI-X table updates write the
 /// BAR that holds the table.
@@ -281,9 +292,14 @@ fn with_memory_on<R>(
     r
 }
 
-/// The first entry of a one-vector payload.
-fn first_bool(data: &IrqData) -> bool {
-    matches!(data, IrqData::Bool(b) if b.first().is_some_and(|&b| b != 0))
+/// Whether a `DATA_NONE` or `DATA_BOOL` request acts on its (single) vector: always for
+/// `NONE`, when the first boolean is set for `BOOL`.
+fn acts(data: &IrqData) -> bool {
+    match data {
+        IrqData::None => true,
+        IrqData::Bool(b) => b.first().is_some_and(|&b| b != 0),
+        IrqData::EventFd(_) => false,
+    }
 }
 
 fn first_fd(data: &IrqData) -> Result<i32> {
@@ -395,12 +411,9 @@ impl Irqs {
                 drop(unmask);
                 drop(line);
             }
-            Mode::Msi(mut msi) => {
-                for slot in msi.lines.iter_mut() {
-                    if let Some(line) = slot.take() {
-                        with_memory_on(dev, pdev, || drop(line));
-                    }
-                }
+            Mode::Msi(msi) => {
+                // The lines, then the vectors (field order), all with memory on: freeing an
+                // MSI-X vector masks it in the table.
                 with_memory_on(dev, pdev, || drop(msi));
                 // Freeing the vectors set INTx-disable back as it found it: devices whose INTx
                 // is hidden keep it disabled.
@@ -451,7 +464,7 @@ impl Ctx<'_> {
         let Mode::Intx { line, .. } = &irqs.mode else {
             return Err(EINVAL);
         };
-        if none || first_bool(&set.data) {
+        if acts(&set.data) {
             line.handler().send();
         }
         Ok(0)
@@ -464,9 +477,8 @@ impl Ctx<'_> {
             return Err(EINVAL);
         }
         match set.data {
-            IrqData::None => irqs.intx_unmask(self.pdev, pci_2_3),
-            IrqData::Bool(_) => {
-                if first_bool(&set.data) {
+            IrqData::None | IrqData::Bool(_) => {
+                if acts(&set.data) {
                     irqs.intx_unmask(self.pdev, pci_2_3);
                 }
             }
@@ -499,15 +511,12 @@ impl Ctx<'_> {
         if !irqs.is_intx() || set.start != 0 || set.count != 1 {
             return Err(EINVAL);
         }
-        match set.data {
-            IrqData::None => irqs.intx_mask(self.pdev, pci_2_3),
-            IrqData::Bool(_) => {
-                if first_bool(&set.data) {
-                    irqs.intx_mask(self.pdev, pci_2_3);
-                }
-            }
-            // Not implemented by vfio-pci either.
-            IrqData::EventFd(_) => return Err(ENOTTY),
+        // Masking by eventfd is not implemented by vfio-pci either.
+        if let IrqData::EventFd(_) = set.data {
+            return Err(ENOTTY);
+        }
+        if acts(&set.data) {
+            irqs.intx_mask(self.pdev, pci_2_3);
         }
         Ok(0)
     }
@@ -648,9 +657,8 @@ impl Ctx<'_> {
                 continue;
             };
             let fire = match &set.data {
-                IrqData::None => true,
                 IrqData::Bool(b) => b.get(i).is_some_and(|&b| b != 0),
-                IrqData::EventFd(_) => false,
+                data => acts(data),
             };
             if fire {
                 line.handler().trigger.signal();
@@ -665,47 +673,38 @@ impl Ctx<'_> {
             return Err(EINVAL);
         }
         let err = set.index == uapi::VFIO_PCI_ERR_IRQ_INDEX;
-        let replace = |new: Option<EventFd>| {
-            let mut n = self.dev.notify.lock();
-            let slot = if err { &mut n.err } else { &mut n.req };
-            core::mem::replace(slot, new)
+        // The payload checks and the new eventfd first, with nothing held.
+        let new = match &set.data {
+            IrqData::EventFd(_) | IrqData::Bool(_) if set.count == 0 => return Err(EINVAL),
+            IrqData::EventFd(_) => match first_fd(&set.data)? {
+                -1 => None,
+                fd if fd >= 0 => Some(EventFd::from_fd(fd)?),
+                _ => return Err(EINVAL),
+            },
+            _ => None,
         };
-        match &set.data {
-            IrqData::None => {
-                let n = self.dev.notify.lock();
-                let slot = if err { &n.err } else { &n.req };
-                let Some(fd) = slot else {
-                    return Err(EINVAL);
-                };
-                if set.count != 0 {
+        let mut notify = self.dev.notify.lock();
+        let slot = notify.slot(err);
+        let old = match &set.data {
+            // Loopback with count 1, clear with count 0; nothing to act on is an error.
+            IrqData::None => match slot {
+                None => return Err(EINVAL),
+                Some(fd) if set.count != 0 => {
                     fd.signal();
-                    return Ok(0);
+                    None
                 }
-                drop(n);
-                drop(replace(None));
+                Some(_) => slot.take(),
+            },
+            IrqData::Bool(_) => {
+                if let Some(fd) = slot.as_ref().filter(|_| acts(&set.data)) {
+                    fd.signal();
+                }
+                None
             }
-            IrqData::Bool(b) => {
-                if set.count == 0 {
-                    return Err(EINVAL);
-                }
-                if b.first().is_some_and(|&b| b != 0) {
-                    let n = self.dev.notify.lock();
-                    if let Some(fd) = if err { &n.err } else { &n.req } {
-                        fd.signal();
-                    }
-                }
-            }
-            IrqData::EventFd(_) => {
-                if set.count == 0 {
-                    return Err(EINVAL);
-                }
-                match first_fd(&set.data)? {
-                    -1 => drop(replace(None)),
-                    fd if fd >= 0 => drop(replace(Some(EventFd::from_fd(fd)?))),
-                    _ => return Err(EINVAL),
-                }
-            }
-        }
+            IrqData::EventFd(_) => core::mem::replace(slot, new),
+        };
+        drop(notify);
+        drop(old);
         Ok(0)
     }
 }
@@ -719,21 +718,22 @@ pub(crate) fn set_irqs(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Re
         counts.get(index as usize).copied().unwrap_or(0)
     })?;
     let ctx = Ctx { dev, pdev };
-    let action = set.action();
-    match (set.index, action) {
+    // vfio-pci's `igate`: one request at a time, serialised with config writes and close.
+    let mut open = dev.open.lock();
+    match (set.index, set.action()) {
         (uapi::VFIO_PCI_INTX_IRQ_INDEX, uapi::VFIO_IRQ_SET_ACTION_MASK) => {
-            ctx.intx_mask(&mut dev.open.lock(), &set)
+            ctx.intx_mask(&mut open, &set)
         }
         (uapi::VFIO_PCI_INTX_IRQ_INDEX, uapi::VFIO_IRQ_SET_ACTION_UNMASK) => {
-            ctx.intx_unmask(&mut dev.open.lock(), &set)
+            ctx.intx_unmask(&mut open, &set)
         }
         (uapi::VFIO_PCI_INTX_IRQ_INDEX, uapi::VFIO_IRQ_SET_ACTION_TRIGGER) => {
-            ctx.intx_trigger(&mut dev.open.lock(), &set)
+            ctx.intx_trigger(&mut open, &set)
         }
         (
             uapi::VFIO_PCI_MSI_IRQ_INDEX | uapi::VFIO_PCI_MSIX_IRQ_INDEX,
             uapi::VFIO_IRQ_SET_ACTION_TRIGGER,
-        ) => ctx.msi_trigger(&mut dev.open.lock(), &set),
+        ) => ctx.msi_trigger(&mut open, &set),
         (
             uapi::VFIO_PCI_ERR_IRQ_INDEX | uapi::VFIO_PCI_REQ_IRQ_INDEX,
             uapi::VFIO_IRQ_SET_ACTION_TRIGGER,

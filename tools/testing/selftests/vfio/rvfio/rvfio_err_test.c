@@ -24,6 +24,7 @@
 #include <libvfio.h>
 
 #include "kselftest_harness.h"
+#include "rvfio_irqs.h"
 #include "rvfio_open.h"
 
 static const char *device_bdf;
@@ -62,16 +63,8 @@ FIXTURE_TEARDOWN(rvfio_err)
 
 static int set_err(int fd, __s32 efd)
 {
-	char buf[sizeof(struct vfio_irq_set) + sizeof(__s32)];
-	struct vfio_irq_set *set = (void *)buf;
-
-	set->argsz = sizeof(buf);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_ERR_IRQ_INDEX;
-	set->start = 0;
-	set->count = 1;
-	memcpy(set->data, &efd, sizeof(efd));
-	return ioctl(fd, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+	return rvfio_irq_set(fd, VFIO_PCI_ERR_IRQ_INDEX,
+			     VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &efd);
 }
 
 static int inject(__u32 uncor, __u32 cor)
@@ -98,23 +91,12 @@ static int inject(__u32 uncor, __u32 cor)
 	return n == sizeof(req) ? 0 : -errno;
 }
 
-/* Signals counted on @efd within @ms milliseconds (0 if none). */
-static __u64 wait_count(int efd, int ms)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	__u64 v = 0;
-
-	if (poll(&p, 1, ms) == 1 && read(efd, &v, sizeof(v)) != sizeof(v))
-		v = 0;
-	return v;
-}
-
 TEST_F(rvfio_err, uncorrectable_signals_err)
 {
 	ASSERT_EQ(0, set_err(self->device->fd, self->efd));
 	ASSERT_EQ(0, inject(PCI_ERR_UNC_COMP_TIME, 0));
 	/* Recovery runs in the AER interrupt thread: bounded wait. */
-	ASSERT_EQ(1, wait_count(self->efd, 5000));
+	ASSERT_EQ(1, rvfio_efd_wait(self->efd, 5000));
 	/* Recovery let the device be: config space still answers. */
 	ASSERT_EQ(0, set_err(self->device->fd, -1));
 }
@@ -124,17 +106,17 @@ TEST_F(rvfio_err, cleared_err_stays_silent)
 	ASSERT_EQ(0, set_err(self->device->fd, self->efd));
 	ASSERT_EQ(0, set_err(self->device->fd, -1));
 	ASSERT_EQ(0, inject(PCI_ERR_UNC_COMP_TIME, 0));
-	ASSERT_EQ(0, wait_count(self->efd, 1000));
+	ASSERT_EQ(0, rvfio_efd_wait(self->efd, 1000));
 }
 
 TEST_F(rvfio_err, correctable_is_not_reported)
 {
 	ASSERT_EQ(0, set_err(self->device->fd, self->efd));
 	ASSERT_EQ(0, inject(0, PCI_ERR_COR_RCVR));
-	ASSERT_EQ(0, wait_count(self->efd, 1000));
+	ASSERT_EQ(0, rvfio_efd_wait(self->efd, 1000));
 	/* An uncorrectable one afterwards still is: the channel works. */
 	ASSERT_EQ(0, inject(PCI_ERR_UNC_COMP_TIME, 0));
-	ASSERT_EQ(1, wait_count(self->efd, 5000));
+	ASSERT_EQ(1, rvfio_efd_wait(self->efd, 5000));
 }
 
 int main(int argc, char *argv[])

@@ -46,6 +46,7 @@
 #include <libvfio.h>
 
 #include "kselftest_harness.h"
+#include "rvfio_irqs.h"
 #include "rvfio_open.h"
 
 /* Longest wait for an interrupt that must come. */
@@ -242,14 +243,6 @@ static void bar_write64(SELF *self, int bar, __u64 off, __u64 v)
 	bar_write32(self, bar, off + 4, v >> 32);
 }
 
-static long long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000LL + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
 /* Polls a register until (value & @mask) == @want, for at most SIGNAL_MS. */
 static bool bar_poll32(SELF *self, int bar, __u64 off, __u32 mask, __u32 want)
 {
@@ -260,7 +253,7 @@ static bool bar_poll32(SELF *self, int bar, __u64 off, __u32 mask, __u32 want)
 		if ((bar_read32(self, bar, off) & mask) == want)
 			return true;
 		usleep(1000);
-	} while (elapsed_ms(&start) < SIGNAL_MS);
+	} while (rvfio_elapsed_ms(&start) < SIGNAL_MS);
 	return (bar_read32(self, bar, off) & mask) == want;
 }
 
@@ -276,39 +269,6 @@ static int new_efd(SELF *self)
 	return efd;
 }
 
-/* Consumes and returns the count of @efd, 0 if it was not signalled. */
-static __u64 efd_take(int efd)
-{
-	__u64 count;
-
-	if (read(efd, &count, sizeof(count)) == sizeof(count))
-		return count;
-	VFIO_ASSERT_EQ(errno, EAGAIN);
-	return 0;
-}
-
-/* Waits up to @ms for @efd to be signalled; returns and consumes its count (0: none came). */
-static __u64 efd_wait(int efd, int ms)
-{
-	struct pollfd pfd = { .fd = efd, .events = POLLIN };
-	struct timespec start;
-	long long left = ms;
-	int ret;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		ret = poll(&pfd, 1, left);
-		if (ret > 0)
-			return efd_take(efd);
-		if (ret == 0)
-			return 0;
-		VFIO_ASSERT_EQ(errno, EINTR);
-		left = ms - elapsed_ms(&start);
-		if (left <= 0)
-			return efd_take(efd);
-	}
-}
-
 /*
  * Collects the signals of @efd until @want have come or none comes for
  * SIGNAL_MS, then for QUIET_MS more to catch any extra; returns the total.
@@ -318,12 +278,12 @@ static __u64 efd_collect(int efd, __u64 want)
 	__u64 total = 0, n;
 
 	while (total < want) {
-		n = efd_wait(efd, SIGNAL_MS);
+		n = rvfio_efd_wait(efd, SIGNAL_MS);
 		if (!n)
 			break;
 		total += n;
 	}
-	return total + efd_wait(efd, QUIET_MS);
+	return total + rvfio_efd_wait(efd, QUIET_MS);
 }
 
 /* Sum of the counts of @n eventfds after QUIET_MS, consumed. */
@@ -334,7 +294,7 @@ static __u64 efds_quiet(const int *efd, int n)
 
 	usleep(QUIET_MS * 1000);
 	for (i = 0; i < n; i++)
-		total += efd_take(efd[i]);
+		total += rvfio_efd_take(efd[i]);
 	return total;
 }
 
@@ -343,26 +303,7 @@ static __u64 efds_quiet(const int *efd, int n)
 static int irq_set(SELF *self, __u32 index, __u32 flags, __u32 start, __u32 count,
 		   const void *data)
 {
-	size_t size = 0;
-	struct vfio_irq_set *set;
-	int ret;
-
-	if (flags & VFIO_IRQ_SET_DATA_BOOL)
-		size = count;
-	else if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
-		size = count * sizeof(__s32);
-
-	set = calloc_assert(1, sizeof(*set) + size);
-	set->argsz = sizeof(*set) + size;
-	set->flags = flags;
-	set->index = index;
-	set->start = start;
-	set->count = count;
-	if (size)
-		memcpy(set->data, data, size);
-	ret = rvfio_ioctl(self->fd, VFIO_DEVICE_SET_IRQS, set);
-	free(set);
-	return ret;
+	return rvfio_irq_set(self->fd, index, flags, start, count, data);
 }
 
 static int irq_set_fds(SELF *self, __u32 index, __u32 start, __u32 count, const int *fds)
@@ -686,10 +627,10 @@ TEST_F_TIMEOUT(rvfio_irq, edu_intx_automask, 120)
 				 VFIO_IRQ_INFO_AUTOMASKED));
 	efd = new_efd(self);
 	ASSERT_EQ(0, irq_set_fd(self, INTX, 0, efd));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	ASSERT_EQ(1, bar_read32(self, 0, EDU_IRQ_STATUS));
 	ASSERT_TRUE(intx_pending(self));
 	printf("automasked: COMMAND %#06x through VFIO, %#06x on the device\n",
@@ -698,34 +639,34 @@ TEST_F_TIMEOUT(rvfio_irq, edu_intx_automask, 120)
 	ASSERT_EQ(0, cfg_read16(self, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
 
 	/* Masked: the asserted line, and a new interrupt after an ack, signal nothing. */
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	edu_ack(self, 1);
 	ASSERT_FALSE(intx_pending(self));
 	edu_raise(self, 1);
 	ASSERT_TRUE(intx_pending(self));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 
 	/* UNMASK with the line still asserted: signalled again, and masked again. */
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
-		ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
-		ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+		ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
+		ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	}
 
 	/* Acknowledged, then UNMASK: nothing pending, nothing signalled; now unmasked. */
 	edu_ack(self, 1);
 	ASSERT_FALSE(intx_pending(self));
 	ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 
 	/* Each interrupt of a burst, unmasked after its ack, is signalled once. */
 	for (i = 0; i < BURST / 4; i++) {
 		edu_raise(self, 1);
-		ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS)) TH_LOG("interrupt %d", i);
+		ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS)) TH_LOG("interrupt %d", i);
 		edu_ack(self, 1);
 		ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
 	}
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	ASSERT_EQ(0, irq_disable(self, INTX));
 }
 
@@ -742,41 +683,41 @@ TEST_F_TIMEOUT(rvfio_irq, edu_intx_mask_unmask, 120)
 	/* MASK by a false bool leaves the interrupt unmasked. */
 	ASSERT_EQ(0, irq_bool1(self, INTX, MASK, 0));
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	edu_ack(self, 1);
 	ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 
 	/* MASK by a true bool: an interrupt is held... */
 	ASSERT_EQ(0, irq_bool1(self, INTX, MASK, 1));
 	edu_raise(self, 1);
 	ASSERT_TRUE(intx_pending(self));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	/* ...a false UNMASK keeps holding it... */
 	ASSERT_EQ(0, irq_bool1(self, INTX, UNMASK, 0));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	/* ...and a true UNMASK delivers it. */
 	ASSERT_EQ(0, irq_bool1(self, INTX, UNMASK, 1));
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	edu_ack(self, 1);
 	ASSERT_EQ(0, irq_bool1(self, INTX, UNMASK, 1));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 
 	/* MASK by DATA_NONE, twice (idempotent), then UNMASK by DATA_NONE. */
 	ASSERT_EQ(0, irq_none(self, INTX, MASK, 0, 1));
 	ASSERT_EQ(0, irq_none(self, INTX, MASK, 0, 1));
 	edu_raise(self, 1);
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 
 	/* Masked with nothing pending: UNMASK unmasks, and the next interrupt comes through. */
 	edu_ack(self, 1);
 	ASSERT_EQ(0, irq_bool1(self, INTX, MASK, 1));
 	ASSERT_EQ(0, irq_bool1(self, INTX, UNMASK, 1));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	edu_ack(self, 1);
 	ASSERT_EQ(0, irq_disable(self, INTX));
 }
@@ -795,16 +736,16 @@ TEST_F_TIMEOUT(rvfio_irq, edu_intx_unmask_eventfd, 120)
 	ASSERT_EQ(0, irq_set(self, INTX, UNMASK | VFIO_IRQ_SET_DATA_EVENTFD, 0, 1, &unmask));
 
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	/* Line still asserted: unmasking through the eventfd signals again. */
 	ASSERT_EQ(8, write(unmask, &one, 8));
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	/* Acknowledged: the eventfd unmasks, and the next interrupt is signalled. */
 	edu_ack(self, 1);
 	ASSERT_EQ(8, write(unmask, &one, 8));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	edu_ack(self, 1);
 
 	/* Detached (-1): writing the eventfd no longer unmasks. */
@@ -812,10 +753,10 @@ TEST_F_TIMEOUT(rvfio_irq, edu_intx_unmask_eventfd, 120)
 			     &(int){ -1 }));
 	ASSERT_EQ(8, write(unmask, &one, 8));
 	edu_raise(self, 1);
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	/* Still masked, line asserted: UNMASK delivers it. */
 	ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	edu_ack(self, 1);
 	ASSERT_EQ(0, irq_disable(self, INTX));
 }
@@ -835,30 +776,30 @@ TEST_F_TIMEOUT(rvfio_irq, edu_intx_trigger, 120)
 	efd3 = new_efd(self);
 	ASSERT_EQ(0, irq_set_fd(self, INTX, 0, efd1));
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd1, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd1, SIGNAL_MS));
 	edu_ack(self, 1);
 	ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
 
 	/* Released: an interrupt reaches no eventfd. */
 	ASSERT_EQ(0, irq_set_fd(self, INTX, 0, -1));
 	edu_raise(self, 1);
-	ASSERT_EQ(0, efd_wait(efd1, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd1, QUIET_MS));
 	edu_ack(self, 1);
 
 	/* A new eventfd on the still enabled index; unmask whatever the last interrupt did. */
 	ASSERT_EQ(0, irq_set_fd(self, INTX, 0, efd2));
 	ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd2, SIGNAL_MS));
-	ASSERT_EQ(0, efd_take(efd1));
+	ASSERT_EQ(1, rvfio_efd_wait(efd2, SIGNAL_MS));
+	ASSERT_EQ(0, rvfio_efd_take(efd1));
 	edu_ack(self, 1);
 	ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
 
 	/* Swapped directly from one eventfd to another. */
 	ASSERT_EQ(0, irq_set_fd(self, INTX, 0, efd3));
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd3, SIGNAL_MS));
-	ASSERT_EQ(0, efd_take(efd2));
+	ASSERT_EQ(1, rvfio_efd_wait(efd3, SIGNAL_MS));
+	ASSERT_EQ(0, rvfio_efd_take(efd2));
 	edu_ack(self, 1);
 
 	/* Disabled: nothing signalled. */
@@ -868,7 +809,7 @@ TEST_F_TIMEOUT(rvfio_irq, edu_intx_trigger, 120)
 	/* Enabled again: unmasked from the start. */
 	ASSERT_EQ(0, irq_set_fd(self, INTX, 0, efd1));
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd1, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd1, SIGNAL_MS));
 	edu_ack(self, 1);
 	ASSERT_EQ(0, efds_quiet((int[]){ efd1, efd2, efd3 }, 3));
 	ASSERT_EQ(0, irq_disable(self, INTX));
@@ -897,20 +838,20 @@ TEST_F_TIMEOUT(rvfio_irq, edu_intx_command_disable, 120)
 	cmd &= ~PCI_COMMAND_INTX_DISABLE;
 	edu_raise(self, 1);
 	ASSERT_TRUE(intx_pending(self));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	/* UNMASK does not override the user's INTx disable. */
 	ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 
 	cfg_write16(self, PCI_COMMAND, cmd);
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	/* Automasked by that interrupt, which the virtual bit does not show. */
 	ASSERT_EQ(0, cfg_read16(self, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
 	edu_ack(self, 1);
 	ASSERT_EQ(0, irq_none(self, INTX, UNMASK, 0, 1));
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	edu_ack(self, 1);
 	ASSERT_EQ(0, irq_disable(self, INTX));
 }
@@ -930,10 +871,10 @@ TEST_F_TIMEOUT(rvfio_irq, edu_msi_burst, 120)
 	/* One at a time. */
 	for (i = 0; i < BURST; i++) {
 		edu_raise(self, 1);
-		ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS)) TH_LOG("interrupt %d", i);
+		ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS)) TH_LOG("interrupt %d", i);
 		edu_ack(self, 1);
 	}
-	ASSERT_EQ(0, efd_wait(efd, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(efd, QUIET_MS));
 
 	/* Back to back, each raise followed by its ack: the counter sums to the burst. */
 	for (i = 0; i < BURST; i++) {
@@ -980,7 +921,7 @@ TEST_F_TIMEOUT(rvfio_irq, edu_msi_enable_bit, 120)
 	/* One vector enabled, as many as the Multiple Message Capable field allows. */
 	ASSERT_EQ(0, (flags & PCI_MSI_FLAGS_QSIZE) >> 4);
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd, SIGNAL_MS));
 	edu_ack(self, 1);
 
 	ASSERT_EQ(0, irq_disable(self, MSI));
@@ -1003,13 +944,13 @@ TEST_F_TIMEOUT(rvfio_irq, edu_msi_eventfds, 120)
 	efd2 = new_efd(self);
 	ASSERT_EQ(0, irq_set_fd(self, MSI, 0, efd1));
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd1, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd1, SIGNAL_MS));
 	edu_ack(self, 1);
 
 	ASSERT_EQ(0, irq_set_fd(self, MSI, 0, efd2));
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd2, SIGNAL_MS));
-	ASSERT_EQ(0, efd_take(efd1));
+	ASSERT_EQ(1, rvfio_efd_wait(efd2, SIGNAL_MS));
+	ASSERT_EQ(0, rvfio_efd_take(efd1));
 	edu_ack(self, 1);
 
 	/*
@@ -1028,11 +969,11 @@ TEST_F_TIMEOUT(rvfio_irq, edu_msi_eventfds, 120)
 
 	/* Set again: what came while unset is not asserted either way; new ones come. */
 	ASSERT_EQ(0, irq_set_fd(self, MSI, 0, efd1));
-	replayed = efd_wait(efd1, QUIET_MS);
+	replayed = rvfio_efd_wait(efd1, QUIET_MS);
 	printf("signals when the vector was set again: %llu\n", (unsigned long long)replayed);
 	ASSERT_LE(replayed, 1);
 	edu_raise(self, 1);
-	ASSERT_EQ(1, efd_wait(efd1, SIGNAL_MS));
+	ASSERT_EQ(1, rvfio_efd_wait(efd1, SIGNAL_MS));
 	edu_ack(self, 1);
 	ASSERT_EQ(0, efds_quiet((int[]){ efd1, efd2 }, 2));
 	ASSERT_EQ(0, irq_disable(self, MSI));
@@ -1056,7 +997,7 @@ static __u64 others(const int *efd, int n, int vector)
 
 	for (i = 0; i < n; i++) {
 		if (i != vector)
-			total += efd_take(efd[i]);
+			total += rvfio_efd_take(efd[i]);
 	}
 	return total;
 }
@@ -1064,7 +1005,7 @@ static __u64 others(const int *efd, int n, int vector)
 /* After an interrupt on @vector: exactly one signal there, none elsewhere. */
 static void expect_vector(struct __test_metadata *_metadata, const int *efd, int n, int vector)
 {
-	ASSERT_EQ(1, efd_wait(efd[vector], SIGNAL_MS)) TH_LOG("vector %d", vector);
+	ASSERT_EQ(1, rvfio_efd_wait(efd[vector], SIGNAL_MS)) TH_LOG("vector %d", vector);
 	ASSERT_EQ(0, others(efd, n, vector)) TH_LOG("vector %d", vector);
 }
 
@@ -1084,9 +1025,9 @@ static __u64 e1000e_interrupt(SELF *self, const int *efd, int v)
 	__u64 n;
 
 	bar_write32(self, 0, E1000_ICS, E1000E_CAUSE(v));
-	n = efd_wait(efd[v], SIGNAL_MS);
+	n = rvfio_efd_wait(efd[v], SIGNAL_MS);
 	if (n == 1)
-		n += efd_wait(efd[v], QUIET_MS);
+		n += rvfio_efd_wait(efd[v], QUIET_MS);
 	bar_write32(self, 0, E1000_ICR, E1000E_CAUSE(v));
 	return n;
 }
@@ -1168,7 +1109,7 @@ TEST_F_TIMEOUT(rvfio_irq, igb_msix, 120)
 
 	for (i = 0; i < BURST; i++) {
 		bar_write32(self, 0, IGB_EICS, 1u << 3);
-		ASSERT_EQ(1, efd_wait(efd[3], SIGNAL_MS)) TH_LOG("interrupt %d", i);
+		ASSERT_EQ(1, rvfio_efd_wait(efd[3], SIGNAL_MS)) TH_LOG("interrupt %d", i);
 	}
 	ASSERT_EQ(0, efds_quiet(efd, IGB_NVEC));
 
@@ -1209,7 +1150,7 @@ static int nvme_complete(SELF *self, struct nvme *nv, int qid)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (((status = __atomic_load_n(&cqe->status, __ATOMIC_ACQUIRE)) & 1) != q->phase) {
-		if (elapsed_ms(&start) > SIGNAL_MS)
+		if (rvfio_elapsed_ms(&start) > SIGNAL_MS)
 			return -1;
 		usleep(100);
 	}
@@ -1386,7 +1327,7 @@ static bool virtio_ctrl_used(struct virtio *vio)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) != vio->avail_idx) {
-		if (elapsed_ms(&start) > SIGNAL_MS)
+		if (rvfio_elapsed_ms(&start) > SIGNAL_MS)
 			return false;
 		usleep(100);
 	}
@@ -1471,7 +1412,7 @@ TEST_F_TIMEOUT(rvfio_irq, virtio_net_msix, 120)
 
 	for (i = 0; i < BURST; i++) {
 		virtio_ctrl_send(self, &vio, i & 1);
-		ASSERT_EQ(1, efd_wait(efd[1], SIGNAL_MS)) TH_LOG("command %d", i);
+		ASSERT_EQ(1, rvfio_efd_wait(efd[1], SIGNAL_MS)) TH_LOG("command %d", i);
 		ASSERT_TRUE(virtio_ctrl_used(&vio));
 	}
 	ASSERT_EQ(0, efds_quiet(efd, 3));
@@ -1515,39 +1456,39 @@ static void loopback_msi(struct __test_metadata *_metadata, SELF *self, __u32 in
 
 	ASSERT_EQ(0, irq_none(self, index, TRIGGER, 0, n));
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(1, efd_take(efd[i])) TH_LOG("vector %d", i);
+		ASSERT_EQ(1, rvfio_efd_take(efd[i])) TH_LOG("vector %d", i);
 	ASSERT_EQ(0, irq_bool(self, index, TRIGGER, 0, n, bools));
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(bools[i], efd_take(efd[i])) TH_LOG("vector %d", i);
+		ASSERT_EQ(bools[i], rvfio_efd_take(efd[i])) TH_LOG("vector %d", i);
 	ASSERT_EQ(0, irq_none(self, index, TRIGGER, n - 1, 1));
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(i == n - 1, efd_take(efd[i])) TH_LOG("vector %d", i);
+		ASSERT_EQ(i == n - 1, rvfio_efd_take(efd[i])) TH_LOG("vector %d", i);
 
 	/* Swap vector 0's eventfd. */
 	ASSERT_EQ(0, irq_set_fd(self, index, 0, spare));
 	ASSERT_EQ(0, irq_none(self, index, TRIGGER, 0, n));
-	ASSERT_EQ(1, efd_take(spare));
-	ASSERT_EQ(0, efd_take(efd[0]));
+	ASSERT_EQ(1, rvfio_efd_take(spare));
+	ASSERT_EQ(0, rvfio_efd_take(efd[0]));
 	for (i = 1; i < n; i++)
-		ASSERT_EQ(1, efd_take(efd[i])) TH_LOG("vector %d", i);
+		ASSERT_EQ(1, rvfio_efd_take(efd[i])) TH_LOG("vector %d", i);
 
 	/* Unset vector 0: loopback signals nothing there. */
 	ASSERT_EQ(0, irq_set_fd(self, index, 0, -1));
 	irq_none(self, index, TRIGGER, 0, n);
-	ASSERT_EQ(0, efd_take(spare));
-	ASSERT_EQ(0, efd_take(efd[0]));
+	ASSERT_EQ(0, rvfio_efd_take(spare));
+	ASSERT_EQ(0, rvfio_efd_take(efd[0]));
 	for (i = 1; i < n; i++)
-		ASSERT_EQ(1, efd_take(efd[i])) TH_LOG("vector %d", i);
+		ASSERT_EQ(1, rvfio_efd_take(efd[i])) TH_LOG("vector %d", i);
 	ASSERT_EQ(0, irq_set_fd(self, index, 0, efd[0]));
 	ASSERT_EQ(0, irq_bool1(self, index, TRIGGER, 1));
-	ASSERT_EQ(1, efd_take(efd[0]));
+	ASSERT_EQ(1, rvfio_efd_take(efd[0]));
 
 	/* Disabled: no signal. */
 	ASSERT_EQ(0, irq_disable(self, index));
 	irq_none(self, index, TRIGGER, 0, 1);
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, efd_take(efd[i]));
-	ASSERT_EQ(0, efd_take(spare));
+		ASSERT_EQ(0, rvfio_efd_take(efd[i]));
+	ASSERT_EQ(0, rvfio_efd_take(spare));
 }
 
 TEST_F(rvfio_irq, loopback_intx)
@@ -1561,24 +1502,24 @@ TEST_F(rvfio_irq, loopback_intx)
 	efd2 = new_efd(self);
 	ASSERT_EQ(0, irq_set_fd(self, INTX, 0, efd1));
 	ASSERT_EQ(0, irq_none(self, INTX, TRIGGER, 0, 1));
-	ASSERT_EQ(1, efd_take(efd1));
+	ASSERT_EQ(1, rvfio_efd_take(efd1));
 	ASSERT_EQ(0, irq_bool1(self, INTX, TRIGGER, 1));
-	ASSERT_EQ(1, efd_take(efd1));
+	ASSERT_EQ(1, rvfio_efd_take(efd1));
 	ASSERT_EQ(0, irq_bool1(self, INTX, TRIGGER, 0));
-	ASSERT_EQ(0, efd_take(efd1));
+	ASSERT_EQ(0, rvfio_efd_take(efd1));
 
 	ASSERT_EQ(0, irq_set_fd(self, INTX, 0, efd2));
 	ASSERT_EQ(0, irq_none(self, INTX, TRIGGER, 0, 1));
-	ASSERT_EQ(1, efd_take(efd2));
-	ASSERT_EQ(0, efd_take(efd1));
+	ASSERT_EQ(1, rvfio_efd_take(efd2));
+	ASSERT_EQ(0, rvfio_efd_take(efd1));
 
 	ASSERT_EQ(0, irq_set_fd(self, INTX, 0, -1));
 	irq_none(self, INTX, TRIGGER, 0, 1);
-	ASSERT_EQ(0, efd_take(efd1) + efd_take(efd2));
+	ASSERT_EQ(0, rvfio_efd_take(efd1) + rvfio_efd_take(efd2));
 
 	ASSERT_EQ(0, irq_disable(self, INTX));
 	irq_none(self, INTX, TRIGGER, 0, 1);
-	ASSERT_EQ(0, efd_take(efd1) + efd_take(efd2));
+	ASSERT_EQ(0, rvfio_efd_take(efd1) + rvfio_efd_take(efd2));
 }
 
 TEST_F(rvfio_irq, loopback_msi)
@@ -1611,29 +1552,29 @@ static void loopback_single(struct __test_metadata *_metadata, SELF *self, __u32
 	efd2 = new_efd(self);
 	ASSERT_EQ(0, irq_set_fd(self, index, 0, efd1));
 	ASSERT_EQ(0, irq_none(self, index, TRIGGER, 0, 1));
-	ASSERT_EQ(1, efd_take(efd1));
+	ASSERT_EQ(1, rvfio_efd_take(efd1));
 	ASSERT_EQ(0, irq_bool1(self, index, TRIGGER, 1));
-	ASSERT_EQ(1, efd_take(efd1));
+	ASSERT_EQ(1, rvfio_efd_take(efd1));
 	ASSERT_EQ(0, irq_bool1(self, index, TRIGGER, 0));
-	ASSERT_EQ(0, efd_take(efd1));
+	ASSERT_EQ(0, rvfio_efd_take(efd1));
 
 	ASSERT_EQ(0, irq_set_fd(self, index, 0, efd2));
 	ASSERT_EQ(0, irq_none(self, index, TRIGGER, 0, 1));
-	ASSERT_EQ(1, efd_take(efd2));
-	ASSERT_EQ(0, efd_take(efd1));
+	ASSERT_EQ(1, rvfio_efd_take(efd2));
+	ASSERT_EQ(0, rvfio_efd_take(efd1));
 
 	ASSERT_EQ(0, irq_set_fd(self, index, 0, -1));
 	irq_none(self, index, TRIGGER, 0, 1);
 	irq_bool1(self, index, TRIGGER, 1);
-	ASSERT_EQ(0, efd_take(efd1) + efd_take(efd2));
+	ASSERT_EQ(0, rvfio_efd_take(efd1) + rvfio_efd_take(efd2));
 
 	ASSERT_EQ(0, irq_set_fd(self, index, 0, efd1));
 	ASSERT_EQ(0, irq_none(self, index, TRIGGER, 0, 1));
-	ASSERT_EQ(1, efd_take(efd1));
+	ASSERT_EQ(1, rvfio_efd_take(efd1));
 	ASSERT_EQ(0, irq_none(self, index, TRIGGER, 0, 0));
 	irq_none(self, index, TRIGGER, 0, 1);
 	irq_bool1(self, index, TRIGGER, 1);
-	ASSERT_EQ(0, efd_take(efd1) + efd_take(efd2));
+	ASSERT_EQ(0, rvfio_efd_take(efd1) + rvfio_efd_take(efd2));
 }
 
 TEST_F(rvfio_irq, loopback_err)

@@ -36,6 +36,7 @@
 #include <libvfio.h>
 
 #include "kselftest_harness.h"
+#include "rvfio_irqs.h"
 #include "rvfio_open.h"
 
 /* Longest wait for an eventfd signal that must come. */
@@ -85,14 +86,6 @@ FIXTURE(rvfio_teardown) {
 };
 
 #define SELF FIXTURE_DATA(rvfio_teardown)
-
-static long long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000LL + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
 
 /* sysfs. */
 
@@ -277,39 +270,6 @@ static int new_efd(SELF *self)
 	return efd;
 }
 
-/* Consumes and returns the count of @efd, 0 if it was not signalled. */
-static __u64 efd_take(int efd)
-{
-	__u64 count;
-
-	if (read(efd, &count, sizeof(count)) == sizeof(count))
-		return count;
-	VFIO_ASSERT_EQ(errno, EAGAIN);
-	return 0;
-}
-
-/* Waits up to @ms for @efd to be signalled; returns and consumes its count (0: none came). */
-static __u64 efd_wait(int efd, int ms)
-{
-	struct pollfd pfd = { .fd = efd, .events = POLLIN };
-	struct timespec start;
-	long long left = ms;
-	int ret;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		ret = poll(&pfd, 1, left);
-		if (ret > 0)
-			return efd_take(efd);
-		if (ret == 0)
-			return 0;
-		VFIO_ASSERT_EQ(errno, EINTR);
-		left = ms - elapsed_ms(&start);
-		if (left <= 0)
-			return efd_take(efd);
-	}
-}
-
 static void efd_write(int efd)
 {
 	__u64 one = 1;
@@ -321,26 +281,7 @@ static void efd_write(int efd)
 static int irq_set(SELF *self, __u32 index, __u32 flags, __u32 start, __u32 count,
 		   const void *data)
 {
-	size_t size = 0;
-	struct vfio_irq_set *set;
-	int ret;
-
-	if (flags & VFIO_IRQ_SET_DATA_BOOL)
-		size = count;
-	else if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
-		size = count * sizeof(__s32);
-
-	set = calloc_assert(1, sizeof(*set) + size);
-	set->argsz = sizeof(*set) + size;
-	set->flags = flags;
-	set->index = index;
-	set->start = start;
-	set->count = count;
-	if (size)
-		memcpy(set->data, data, size);
-	ret = rvfio_ioctl(self->fd, VFIO_DEVICE_SET_IRQS, set);
-	free(set);
-	return ret;
+	return rvfio_irq_set(self->fd, index, flags, start, count, data);
 }
 
 static int irq_set_fds(SELF *self, __u32 index, __u32 count, const int *fds)
@@ -386,7 +327,7 @@ static bool reap(pid_t pid, int ms, int *status)
 			return true;
 		if (ret < 0 && errno != EINTR)
 			return false;
-		if (elapsed_ms(&start) >= ms)
+		if (rvfio_elapsed_ms(&start) >= ms)
 			return false;
 		usleep(10000);
 	}
@@ -446,7 +387,7 @@ static void close_msi_enabled(struct __test_metadata *_metadata, SELF *self, __u
 	ASSERT_EQ(n, vfio_irq_actions(false));
 	ASSERT_EQ(0, irq_none(self, index, TRIGGER, n));
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(1, efd_take(old[i])) TH_LOG("vector %d", i);
+		ASSERT_EQ(1, rvfio_efd_take(old[i])) TH_LOG("vector %d", i);
 	if (self->irq[ERR].count) {
 		err = new_efd(self);
 		ASSERT_EQ(0, irq_set_fd(self, ERR, err));
@@ -466,25 +407,25 @@ static void close_msi_enabled(struct __test_metadata *_metadata, SELF *self, __u
 		efd = new_efd(self);
 		ASSERT_EQ(0, irq_set_fd(self, INTX, efd));
 		ASSERT_EQ(0, irq_none(self, INTX, TRIGGER, 1));
-		ASSERT_EQ(1, efd_take(efd));
+		ASSERT_EQ(1, rvfio_efd_take(efd));
 		ASSERT_EQ(0, irq_disable(self, INTX));
 	}
 	/* The ERR and REQ eventfds are gone: loopback has nothing to signal. */
 	if (self->irq[ERR].count) {
 		ASSERT_EQ(-EINVAL, irq_none(self, ERR, TRIGGER, 1));
-		ASSERT_EQ(0, efd_take(err));
+		ASSERT_EQ(0, rvfio_efd_take(err));
 	}
 	if (self->irq[REQ].count) {
 		ASSERT_EQ(-EINVAL, irq_none(self, REQ, TRIGGER, 1));
-		ASSERT_EQ(0, efd_take(req));
+		ASSERT_EQ(0, rvfio_efd_take(req));
 	}
 
 	ASSERT_EQ(0, irq_enable_all(self, index, new, n));
 	ASSERT_EQ(n, vfio_irq_actions(false));
 	ASSERT_EQ(0, irq_none(self, index, TRIGGER, n));
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(1, efd_take(new[i])) TH_LOG("vector %d", i);
-		ASSERT_EQ(0, efd_take(old[i])) TH_LOG("vector %d", i);
+		ASSERT_EQ(1, rvfio_efd_take(new[i])) TH_LOG("vector %d", i);
+		ASSERT_EQ(0, rvfio_efd_take(old[i])) TH_LOG("vector %d", i);
 	}
 	ASSERT_EQ(0, irq_disable(self, index));
 	ASSERT_EQ(0, vfio_irq_actions(true));
@@ -527,12 +468,12 @@ TEST_F_TIMEOUT(rvfio_teardown, close_intx_masked, 120)
 	ASSERT_EQ(0, irq_set(self, INTX, UNMASK | VFIO_IRQ_SET_DATA_EVENTFD, 0, 1, &unmask));
 	if (is_edu(self)) {
 		bar0_write32(self, EDU_IRQ_RAISE, 1);
-		ASSERT_EQ(1, efd_wait(trig, SIGNAL_MS));
+		ASSERT_EQ(1, rvfio_efd_wait(trig, SIGNAL_MS));
 		/* Automasked; the line is let go so that nothing asserts it after close. */
 		bar0_write32(self, EDU_IRQ_ACK, 1);
 	} else {
 		ASSERT_EQ(0, irq_none(self, INTX, TRIGGER, 1));
-		ASSERT_EQ(1, efd_take(trig));
+		ASSERT_EQ(1, rvfio_efd_take(trig));
 	}
 	ASSERT_EQ(0, irq_none(self, INTX, MASK, 1));
 
@@ -540,7 +481,7 @@ TEST_F_TIMEOUT(rvfio_teardown, close_intx_masked, 120)
 	ASSERT_EQ(0, vfio_irq_actions(true));
 	/* The unmask eventfd is no longer attached to anything. */
 	efd_write(unmask);
-	ASSERT_EQ(0, efd_wait(trig, QUIET_MS));
+	ASSERT_EQ(0, rvfio_efd_wait(trig, QUIET_MS));
 
 	dev_open(self);
 	ASSERT_EQ(0, vfio_irq_actions(true));
@@ -551,7 +492,7 @@ TEST_F_TIMEOUT(rvfio_teardown, close_intx_masked, 120)
 		efd = new_efd(self);
 		ASSERT_EQ(0, irq_set_fd(self, index, efd));
 		ASSERT_EQ(0, irq_none(self, index, TRIGGER, 1));
-		ASSERT_EQ(1, efd_take(efd));
+		ASSERT_EQ(1, rvfio_efd_take(efd));
 		ASSERT_EQ(0, irq_disable(self, index));
 		ASSERT_EQ(0, vfio_irq_actions(true));
 	}
@@ -561,21 +502,21 @@ TEST_F_TIMEOUT(rvfio_teardown, close_intx_masked, 120)
 	ASSERT_EQ(0, irq_set_fd(self, INTX, trig2));
 	ASSERT_EQ(1, vfio_irq_actions(false));
 	ASSERT_EQ(0, irq_none(self, INTX, TRIGGER, 1));
-	ASSERT_EQ(1, efd_take(trig2));
-	ASSERT_EQ(0, efd_take(trig));
+	ASSERT_EQ(1, rvfio_efd_take(trig2));
+	ASSERT_EQ(0, rvfio_efd_take(trig));
 	ASSERT_EQ(0, irq_set(self, INTX, UNMASK | VFIO_IRQ_SET_DATA_EVENTFD, 0, 1, &unmask2));
 	if (is_edu(self)) {
 		/* Automasked with the line asserted: only the new unmask eventfd unmasks. */
 		bar0_write32(self, EDU_IRQ_RAISE, 1);
-		ASSERT_EQ(1, efd_wait(trig2, SIGNAL_MS));
+		ASSERT_EQ(1, rvfio_efd_wait(trig2, SIGNAL_MS));
 		efd_write(unmask);
-		ASSERT_EQ(0, efd_wait(trig2, QUIET_MS));
+		ASSERT_EQ(0, rvfio_efd_wait(trig2, QUIET_MS));
 		efd_write(unmask2);
-		ASSERT_EQ(1, efd_wait(trig2, SIGNAL_MS));
+		ASSERT_EQ(1, rvfio_efd_wait(trig2, SIGNAL_MS));
 		bar0_write32(self, EDU_IRQ_ACK, 1);
 		efd_write(unmask2);
-		ASSERT_EQ(0, efd_wait(trig2, QUIET_MS));
-		ASSERT_EQ(0, efd_take(trig));
+		ASSERT_EQ(0, rvfio_efd_wait(trig2, QUIET_MS));
+		ASSERT_EQ(0, rvfio_efd_take(trig));
 	}
 	ASSERT_EQ(0, irq_disable(self, INTX));
 	ASSERT_EQ(0, vfio_irq_actions(true));
@@ -600,7 +541,7 @@ TEST_F_TIMEOUT(rvfio_teardown, req_on_unbind, 120)
 	ASSERT_TRUE(self->irq[REQ].flags & VFIO_IRQ_INFO_EVENTFD);
 	req = new_efd(self);
 	ASSERT_EQ(0, irq_set_fd(self, REQ, req));
-	ASSERT_EQ(0, efd_take(req));
+	ASSERT_EQ(0, rvfio_efd_take(req));
 
 	/* Some interrupts enabled, for the driver's removal to tear down. */
 	if (self->irq[MSIX].count)
@@ -631,7 +572,7 @@ TEST_F_TIMEOUT(rvfio_teardown, req_on_unbind, 120)
 		_exit(sysfs_write(path, device_bdf) ? 1 : 0);
 	}
 
-	signals = efd_wait(req, REQ_MS);
+	signals = rvfio_efd_wait(req, REQ_MS);
 	ASSERT_LE(1, signals) TH_LOG("no REQ within %d ms of the unbind", REQ_MS);
 	/* The unbind waits for the close. */
 	usleep(QUIET_MS * 1000);
@@ -656,7 +597,7 @@ TEST_F_TIMEOUT(rvfio_teardown, req_on_unbind, 120)
 	ASSERT_EQ(-EINVAL, irq_none(self, REQ, TRIGGER, 1));
 	ASSERT_EQ(0, irq_set_fd(self, REQ, req));
 	ASSERT_EQ(0, irq_none(self, REQ, TRIGGER, 1));
-	ASSERT_EQ(1, efd_take(req));
+	ASSERT_EQ(1, rvfio_efd_take(req));
 	free(efd);
 }
 
