@@ -45,6 +45,7 @@ use core::{
     },
 };
 
+pub mod devset;
 pub mod irq;
 pub mod uapi;
 pub mod virqfd;
@@ -235,6 +236,19 @@ impl<T: Operations, Ctx: device::DeviceContext> Device<T, Ctx> {
         unsafe { device::Device::from_raw((*self.as_raw()).dev) }
     }
 
+    /// Removes every user mapping of the device file between file offsets `start` and
+    /// `start + len` (`unmap_mapping_range()` on the device inode); later accesses fault again.
+    pub fn zap_mappings(&self, start: u64, len: u64) {
+        let start = i64::try_from(start).unwrap_or(i64::MAX);
+        let len = i64::try_from(len).unwrap_or(i64::MAX);
+        // SAFETY: `as_raw()` is a live `struct vfio_device`, whose inode the core set up at
+        // allocation and keeps until release.
+        unsafe {
+            let inode = (*self.as_raw()).inode;
+            bindings::unmap_mapping_range((*inode).i_mapping, start, len, 1);
+        }
+    }
+
     /// Returns the `struct device` of the VFIO device itself (`vfioN`).
     pub fn as_device(&self) -> &device::Device {
         // SAFETY: `vdev.device` is initialised by `_vfio_alloc_device()`.
@@ -296,19 +310,6 @@ impl<T: Operations> Device<T, Bound> {
         }
         Ok(())
     }
-
-    /// Removes every user mapping of the device file between file offsets `start` and
-    /// `start + len` (`unmap_mapping_range()` on the device inode); later accesses fault again.
-    pub fn zap_mappings(&self, start: u64, len: u64) {
-        let start = i64::try_from(start).unwrap_or(i64::MAX);
-        let len = i64::try_from(len).unwrap_or(i64::MAX);
-        // SAFETY: `as_raw()` is a registered `struct vfio_device`, whose inode the core set up
-        // at initialisation and keeps until release.
-        unsafe {
-            let inode = (*self.as_raw()).inode;
-            bindings::unmap_mapping_range((*inode).i_mapping, start, len, 1);
-        }
-    }
 }
 
 impl<T: Operations, Ctx: device::DeviceContext> Deref for Device<T, Ctx> {
@@ -365,6 +366,7 @@ impl<'a, T: Operations> Registration<'a, T> {
     pub unsafe fn new_physical(
         parent: &'a device::Device<Bound>,
         init: impl PinInit<T, Error>,
+        set: Option<devset::SetId>,
     ) -> Result<Self> {
         build_assert!(
             align_of::<Device<T>>() <= bindings::ARCH_KMALLOC_MINALIGN,
@@ -395,6 +397,11 @@ impl<'a, T: Operations> Registration<'a, T> {
         // SAFETY: The device is not shared yet.
         unsafe { (*this).data_init = true };
 
+        if let Some(set) = set {
+            // SAFETY: `dev` is not registered yet; `SetId` keys are the driver's own. On failure
+            // the release of `dev` leaves the set.
+            to_result(unsafe { bindings::vfio_assign_device_set(dev.as_raw(), set.as_ptr()) })?;
+        }
         // SAFETY: `dev` is a fully initialised, not yet registered VFIO device.
         to_result(unsafe { bindings::vfio_register_group_dev(dev.as_raw()) })?;
         // INVARIANT: registered just above.
@@ -727,7 +734,7 @@ pub fn read_words<const N: usize>(arg: usize) -> Result<[u32; N]> {
 }
 
 /// Writes the first `len` bytes of `words` (native-endian `u32`s) to the structure at `arg`.
-fn write_words(arg: usize, words: &[u32], len: usize) -> Result {
+pub fn write_words(arg: usize, words: &[u32], len: usize) -> Result {
     let mut writer = UserSlice::new(UserPtr::from_addr(arg), len).writer();
     let mut left = len;
     for w in words {

@@ -625,6 +625,161 @@ impl Device<device::Bound> {
     }
 }
 
+/// The reset that reaches beyond one function and covers it: the reset of the slot it sits in
+/// (through the hotplug controller) or of the secondary bus of its upstream bridge.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum HotReset {
+    /// A slot reset (`pci_probe_reset_slot()` succeeds).
+    Slot,
+    /// A bus reset (`pci_probe_reset_bus()` succeeds).
+    Bus,
+}
+
+impl Device {
+    /// Returns the PCI segment (domain) number.
+    pub fn domain_nr(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`, on a valid bus.
+        let nr = unsafe { bindings::pci_domain_nr((*self.as_raw()).bus) };
+        // CAST: segment numbers are not negative.
+        nr as u32
+    }
+
+    /// Returns the number of the bus the function sits on.
+    pub fn bus_number(&self) -> u8 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`, on a valid bus.
+        unsafe { (*(*self.as_raw()).bus).number }
+    }
+
+    /// Returns the device and function number (`PCI_DEVFN()`).
+    pub fn devfn(&self) -> u8 {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        let devfn = unsafe { (*self.as_raw()).devfn };
+        // CAST: `devfn` holds 8 bits.
+        devfn as u8
+    }
+
+    /// Returns the number of the function's IOMMU group, `None` when it has none.
+    pub fn iommu_group_id(&self) -> Option<u32> {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        let group = unsafe { bindings::iommu_group_get(&raw mut (*self.as_raw()).dev) };
+        if group.is_null() {
+            return None;
+        }
+        // SAFETY: `iommu_group_get()` returned a referenced group, released right after.
+        let id = unsafe {
+            let id = bindings::iommu_group_id(group);
+            bindings::iommu_group_put(group);
+            id
+        };
+        u32::try_from(id).ok()
+    }
+
+    /// Returns the hot reset that covers the function, preferring a slot reset, as
+    /// `pci_reset_bus()` does; `None` when there is neither.
+    pub fn hot_reset(&self) -> Option<HotReset> {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`; `slot` may be NULL, which the
+        // probe refuses.
+        if unsafe { bindings::pci_probe_reset_slot((*self.as_raw()).slot) } == 0 {
+            return Some(HotReset::Slot);
+        }
+        // SAFETY: As above; `bus` is valid.
+        if unsafe { bindings::pci_probe_reset_bus((*self.as_raw()).bus) } == 0 {
+            return Some(HotReset::Bus);
+        }
+        None
+    }
+
+    /// Returns an identity of the slot or bus `reset` acts on: the address of its `pci_slot` or
+    /// `pci_bus`, unique while the function exists. 0 if the function has no slot.
+    pub fn hot_reset_domain(&self, reset: HotReset) -> usize {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        let (slot, bus) = unsafe { ((*self.as_raw()).slot, (*self.as_raw()).bus) };
+        match reset {
+            HotReset::Slot => slot as usize,
+            HotReset::Bus => bus as usize,
+        }
+    }
+
+    /// Calls `f` on every function `reset` affects: those below the function's slot, or on its
+    /// bus and below (`pci_walk_bus()`). Stops at the first error, which it returns.
+    ///
+    /// `f` runs with the PCI bus semaphore held for reading: it must not add or remove devices.
+    pub fn for_each_hot_reset_function(
+        &self,
+        reset: HotReset,
+        mut f: impl FnMut(&Device) -> Result,
+    ) -> Result {
+        struct Walk<'a> {
+            f: &'a mut dyn FnMut(&Device) -> Result,
+            slot: *mut bindings::pci_slot,
+            ret: Result,
+        }
+
+        /// Whether `pdev` is below `slot` (vfio-pci's `vfio_pci_dev_below_slot()`).
+        ///
+        /// # Safety
+        ///
+        /// `pdev` and `slot` are valid; the bus hierarchy is stable (bus semaphore held).
+        unsafe fn below_slot(
+            mut pdev: *mut bindings::pci_dev,
+            slot: *mut bindings::pci_slot,
+        ) -> bool {
+            while !pdev.is_null() {
+                // SAFETY: Per the caller, the devices and buses up the hierarchy are valid.
+                unsafe {
+                    if (*pdev).bus == (*slot).bus {
+                        return (*pdev).slot == slot;
+                    }
+                    pdev = (*(*pdev).bus).self_;
+                }
+            }
+            false
+        }
+
+        /// # Safety
+        ///
+        /// Called by `pci_walk_bus()` with a valid device and the `Walk` passed to it.
+        unsafe extern "C" fn visit(pdev: *mut bindings::pci_dev, data: *mut c_void) -> c_int {
+            // SAFETY: `data` is the `Walk` below, alive during `pci_walk_bus()`.
+            let walk = unsafe { &mut *data.cast::<Walk<'_>>() };
+            // SAFETY: `pci_walk_bus()` passes valid devices, with the bus semaphore held.
+            if walk.slot.is_null() || unsafe { below_slot(pdev, walk.slot) } {
+                // SAFETY: `Device` is a transparent wrapper of `struct pci_dev`.
+                let dev = unsafe { &*pdev.cast::<Device>() };
+                walk.ret = (walk.f)(dev);
+            }
+            c_int::from(walk.ret.is_err())
+        }
+
+        let mut walk = Walk {
+            f: &mut f,
+            slot: match reset {
+                // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+                HotReset::Slot => unsafe { (*self.as_raw()).slot },
+                HotReset::Bus => core::ptr::null_mut(),
+            },
+            ret: Ok(()),
+        };
+        if reset == HotReset::Slot && walk.slot.is_null() {
+            return Err(ENODEV);
+        }
+        // SAFETY: `bus` is valid; `visit` matches the callback type and `walk` outlives the walk.
+        unsafe {
+            bindings::pci_walk_bus((*self.as_raw()).bus, Some(visit), (&raw mut walk).cast())
+        };
+        walk.ret
+    }
+}
+
+impl Device<device::Bound> {
+    /// Resets the function's slot, or else its bus, with every affected function's state saved
+    /// and restored around it (`pci_reset_bus()`). `EAGAIN` when a function's lock is contended.
+    pub fn reset_bus(&self) -> Result {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        to_result(unsafe { bindings::pci_reset_bus(self.as_raw()) })
+    }
+}
+
 /// MSI or MSI-X vectors allocated to a function; dropping the object frees all of them, and
 /// disables MSI or MSI-X.
 ///

@@ -22,6 +22,19 @@ pub const VFIO_DEVICE_GET_IRQ_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 9);
 pub const VFIO_DEVICE_SET_IRQS: u32 = _IO(VFIO_TYPE, VFIO_BASE + 10);
 /// `VFIO_DEVICE_RESET`.
 pub const VFIO_DEVICE_RESET: u32 = _IO(VFIO_TYPE, VFIO_BASE + 11);
+/// `VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`.
+pub const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 12);
+/// `VFIO_DEVICE_PCI_HOT_RESET`.
+pub const VFIO_DEVICE_PCI_HOT_RESET: u32 = _IO(VFIO_TYPE, VFIO_BASE + 13);
+/// `vfio_pci_hot_reset_info.flags`: the entries carry iommufd device ids, not group ids.
+pub const VFIO_PCI_HOT_RESET_FLAG_DEV_ID: u32 = bindings::VFIO_PCI_HOT_RESET_FLAG_DEV_ID;
+/// `vfio_pci_hot_reset_info.flags`: the caller owns every affected device.
+pub const VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED: u32 =
+    bindings::VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+/// `vfio_pci_dependent_device.devid`: owned through the group, but not bound to the iommufd.
+pub const VFIO_PCI_DEVID_OWNED: u32 = 0;
+/// `vfio_pci_dependent_device.devid`: not owned by the caller (C's -1).
+pub const VFIO_PCI_DEVID_NOT_OWNED: u32 = u32::MAX;
 /// `VFIO_DEVICE_IOEVENTFD`.
 pub const VFIO_DEVICE_IOEVENTFD: u32 = _IO(VFIO_TYPE, VFIO_BASE + 16);
 /// `vfio_device_ioeventfd.flags`: the access size in bytes (1, 2, 4 or 8).
