@@ -18,6 +18,7 @@ use crate::config::{
 };
 use crate::device::{
     bound_pdev,
+    Memory,
     OpenState,
     RvfioDevice, //
 };
@@ -29,7 +30,10 @@ use crate::regs::{
     IRQ_NOTCONNECTED, //
 };
 use kernel::{
-    device::Bound,
+    device::{
+        Bound,
+        DeviceContext, //
+    },
     pci,
     prelude::*,
     vfio::{
@@ -123,7 +127,7 @@ pub(crate) fn build(pdev: &pci::Device<Bound>, nointx: bool) -> Result<VConfig> 
 
 /// Removes every user mapping of the BARs; accesses fault again (and get `SIGBUS` while memory
 /// is disabled). The caller holds the memory lock.
-pub(crate) fn zap_bars(dev: &vfio::Device<RvfioDevice, Bound>) {
+pub(crate) fn zap_bars<C: DeviceContext>(dev: &vfio::Device<RvfioDevice, C>) {
     let start = index_to_offset(uapi::VFIO_PCI_BAR0_REGION_INDEX);
     let end = index_to_offset(uapi::VFIO_PCI_ROM_REGION_INDEX);
     dev.zap_mappings(start, end - start);
@@ -254,25 +258,37 @@ pub(crate) fn set_power_state(
         zap_bars(dev);
     }
     dev.memory_change(&mut memory, |m| {
-        let current = pdev.current_state();
-        let needs_save = dev.needs_pm_restore && current < D3HOT && state >= D3HOT;
-        let needs_restore = dev.needs_pm_restore && current >= D3HOT && state == 0;
-        if needs_save {
-            pdev.save_state();
-        }
-        let ret = pdev.set_power_state(state);
-        if ret.is_ok() {
-            if needs_save && pdev.current_state() >= D3HOT {
-                // The state saved in D0 above, not one read in D3hot.
-                open.pm_save = pdev.copy_saved_state();
-            } else if needs_restore {
-                if let Some(saved) = open.pm_save.take() {
-                    let _ = pdev.load_saved_state(saved);
-                }
-                pdev.restore_state();
-            }
-        }
-        m.low_power = pdev.current_state() >= D3HOT;
-        ret
+        set_power_state_locked(dev, pdev, open, m, state)
     })
+}
+
+/// The transition of [`set_power_state`], for a caller that holds the memory lock, has closed
+/// the memory gate and zapped the mappings if needed.
+pub(crate) fn set_power_state_locked(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    pdev: &pci::Device<Bound>,
+    open: &mut OpenState,
+    memory: &mut Memory,
+    state: i32,
+) -> Result {
+    let current = pdev.current_state();
+    let needs_save = dev.needs_pm_restore && current < D3HOT && state >= D3HOT;
+    let needs_restore = dev.needs_pm_restore && current >= D3HOT && state == 0;
+    if needs_save {
+        pdev.save_state();
+    }
+    let ret = pdev.set_power_state(state);
+    if ret.is_ok() {
+        if needs_save && pdev.current_state() >= D3HOT {
+            // The state saved in D0 above, not one read in D3hot.
+            open.pm_save = pdev.copy_saved_state();
+        } else if needs_restore {
+            if let Some(saved) = open.pm_save.take() {
+                let _ = pdev.load_saved_state(saved);
+            }
+            pdev.restore_state();
+        }
+    }
+    memory.low_power = pdev.current_state() >= D3HOT;
+    ret
 }

@@ -7,6 +7,7 @@ use crate::{
         self,
         VConfig, //
     },
+    hotreset,
     ioeventfd::IoEventFds,
     irq::{
         self,
@@ -22,6 +23,7 @@ use crate::{
     }, //
 };
 use core::sync::atomic::{
+    AtomicBool,
     AtomicU8,
     Ordering, //
 };
@@ -139,6 +141,10 @@ pub(crate) struct RvfioDevice {
     pub(crate) msi_qmax: AtomicU8,
     /// The function loses its state in D3hot (no `PCI_PM_CTRL_NO_SOFT_RESET`), probed at bind.
     pub(crate) needs_pm_restore: bool,
+    /// The function was closed without a function reset: a slot or bus reset is due once no
+    /// function of the device set is open (vfio-pci's `needs_reset`). Changed under the device
+    /// set's lock.
+    pub(crate) needs_reset: AtomicBool,
 }
 
 impl RvfioDevice {
@@ -149,11 +155,21 @@ impl RvfioDevice {
         memory: &mut Memory,
         f: impl FnOnce(&mut Memory) -> R,
     ) -> R {
-        // Waits for an ioeventfd write in flight.
-        *self.mmio.lock() = Gate::Changing;
+        self.gate_close();
         let r = f(memory);
-        *self.mmio.lock() = Gate::from(memory);
+        self.gate_open(memory);
         r
+    }
+
+    /// Closes the memory gate, waiting for an ioeventfd write in flight. The caller holds the
+    /// memory lock and calls [`RvfioDevice::gate_open`] before releasing it.
+    pub(crate) fn gate_close(&self) {
+        *self.mmio.lock() = Gate::Changing;
+    }
+
+    /// Reopens the memory gate on `memory`'s state. The caller holds the memory lock.
+    pub(crate) fn gate_open(&self, memory: &Memory) {
+        *self.mmio.lock() = Gate::from(memory);
     }
 
     pub(crate) fn new(pdev: &pci::Device<Bound>) -> impl PinInit<Self, Error> + '_ {
@@ -166,6 +182,7 @@ impl RvfioDevice {
             notify <- new_spinlock!(Notify::default()),
             msi_qmax: AtomicU8::new(0),
             needs_pm_restore: pm_restore,
+            needs_reset: AtomicBool::new(false),
         })
     }
 }
@@ -296,22 +313,28 @@ impl vfio::Operations for RvfioDevice {
                 quiesce = false;
             }
         }
+        let mut reset_done = false;
         if quiesce {
             // INTx disabled, no decode, no DMA until the state is restored.
             let _ = pdev.user_write_config_u16(PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
             if open.reset_works {
                 // Best effort, as vfio-pci: skipped when a lock is contended. The state loaded
                 // above is restored below, not the quiesced one of this moment.
-                let _ = pdev.try_reset_function_unsaved();
+                reset_done = pdev.try_reset_function_unsaved().is_ok();
             }
             pdev.restore_state();
         }
+        dev.needs_reset.store(!reset_done, Ordering::Relaxed);
         pdev.disable_device();
         // Drops the BAR claims.
         *open = OpenState::default();
         drop(open);
-        let mut memory = dev.memory.lock();
-        dev.memory_change(&mut memory, |m| *m = Memory::default());
+        {
+            let mut memory = dev.memory.lock();
+            dev.memory_change(&mut memory, |m| *m = Memory::default());
+        }
+        // SAFETY: This is `close_device`.
+        hotreset::reset_unused_set(pdev, unsafe { &dev.dev_set_held() });
     }
 
     fn read(
@@ -354,6 +377,8 @@ impl vfio::Operations for RvfioDevice {
             }
             uapi::VFIO_DEVICE_SET_IRQS => irq::set_irqs(dev, arg),
             uapi::VFIO_DEVICE_RESET => reset(dev),
+            uapi::VFIO_DEVICE_GET_PCI_HOT_RESET_INFO => hotreset::info(dev, arg),
+            uapi::VFIO_DEVICE_PCI_HOT_RESET => hotreset::hot_reset(dev, arg),
             uapi::VFIO_DEVICE_IOEVENTFD => crate::ioeventfd::ioctl(dev, arg),
             _ => Err(ENOTTY),
         }

@@ -51,9 +51,14 @@ impl pci::Driver for RvfioPci {
         }
         // SAFETY: The registration is returned as the driver data, which the PCI core keeps
         // until the device is unbound, and `unbind` unregisters it first.
-        let reg =
-            unsafe { vfio::Registration::new_physical(pdev.as_ref(), RvfioDevice::new(pdev)) }
-                .inspect_err(|e| dev_err!(pdev, "cannot register the VFIO device: {:?}\n", e))?;
+        let reg = unsafe {
+            vfio::Registration::new_physical(
+                pdev.as_ref(),
+                RvfioDevice::new(pdev),
+                crate::hotreset::set_id(pdev),
+            )
+        }
+        .inspect_err(|e| dev_err!(pdev, "cannot register the VFIO device: {:?}\n", e))?;
         dev_dbg!(pdev, "registered with VFIO\n");
         Ok(reg)
     }

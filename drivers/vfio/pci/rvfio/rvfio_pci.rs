@@ -23,6 +23,7 @@ mod cfgspace;
 mod config;
 mod device;
 mod driver;
+mod hotreset;
 mod ioeventfd;
 mod irq;
 mod regions;

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Hot reset: a slot or bus reset of every function it affects, which must all be rvfio-pci
+//! devices of one device set owned by the caller (`VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`,
+//! `VFIO_DEVICE_PCI_HOT_RESET`), and the reset of an unused set at close.
+//!
+//! Device sets are keyed by the slot or bus whose reset covers the function (see [`set_id`]),
+//! so the functions one reset affects are all in one set, as vfio-pci arranges its own.
+
+use crate::cfgspace::{
+    self,
+    D3HOT, //
+};
+use crate::device::{
+    bound_pdev,
+    RvfioDevice, //
+};
+use core::sync::atomic::Ordering;
+use kernel::{
+    device::Bound,
+    pci::{
+        self,
+        HotReset, //
+    },
+    prelude::*,
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+    vfio::{
+        self,
+        devset::{
+            DevSet,
+            GroupFile,
+            Iommufd,
+            IommufdOwner,
+            SetId, //
+        },
+        uapi, //
+    },
+};
+
+/// `vfio_pci_hot_reset_info` and `vfio_pci_hot_reset` up to `count`: argsz, flags, count.
+const HEADER: usize = 12;
+/// `vfio_pci_dependent_device`: group id or devid, segment, bus, devfn.
+const DEPENDENT: usize = 8;
+
+type Dev = vfio::Device<RvfioDevice, Bound>;
+
+/// The device-set key of `pdev`, `None` (a set of its own) when no slot or bus reset covers it.
+pub(crate) fn set_id(pdev: &pci::Device) -> Option<SetId> {
+    let reset = pdev.hot_reset()?;
+    let domain = pdev.hot_reset_domain(reset);
+    if domain == 0 {
+        return None;
+    }
+    // SAFETY: vfio_pci_core keys its sets by the very addresses of slots and buses; one byte
+    // past them is inside the same object, so no other driver (nor the core, whose own keys
+    // are aligned `vfio_device` addresses) uses such a key.
+    Some(unsafe { SetId::new(domain + 1) })
+}
+
+/// Counts the functions `reset` affects.
+fn count(pdev: &pci::Device<Bound>, reset: HotReset) -> Result<usize> {
+    let mut n = 0;
+    pdev.for_each_hot_reset_function(reset, |_| {
+        n += 1;
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// `VFIO_DEVICE_GET_PCI_HOT_RESET_INFO` (`vfio_pci_ioctl_get_pci_hot_reset_info()`): the
+/// functions a hot reset would affect, by IOMMU group for group users and by iommufd device id
+/// (or ownership) for character device users.
+pub(crate) fn info(dev: &Dev, arg: usize) -> Result<isize> {
+    let pdev = bound_pdev(dev)?;
+    let [argsz, ..] = vfio::read_words::<3>(arg)?;
+    // CAST: u32 to usize is lossless on 64-bit.
+    let argsz_len = argsz as usize;
+    if argsz_len < HEADER {
+        return Err(EINVAL);
+    }
+    let reset = pdev.hot_reset().ok_or(ENODEV)?;
+    let n = count(pdev, reset)?;
+    if n == 0 {
+        return Err(ERANGE);
+    }
+    if n > (argsz_len - HEADER) / DEPENDENT {
+        // CAST: `n` is at most the number of functions on a bus hierarchy.
+        vfio::write_words(arg, &[argsz, 0, n as u32], HEADER)?;
+        return Err(ENOSPC);
+    }
+
+    let cdev = dev.cdev_opened();
+    let mut flags = if cdev {
+        uapi::VFIO_PCI_HOT_RESET_FLAG_DEV_ID | uapi::VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED
+    } else {
+        0
+    };
+    let mut out = KVec::with_capacity(n * DEPENDENT, GFP_KERNEL)?;
+    {
+        let set = dev.lock_dev_set();
+        let ictx = dev.iommufd();
+        pdev.for_each_hot_reset_function(reset, |f| {
+            // The topology changed since the count.
+            if out.len() >= n * DEPENDENT {
+                return Err(EAGAIN);
+            }
+            let id = if cdev {
+                match owner(&set, f, ictx.as_ref()) {
+                    IommufdOwner::Bound(id) => id,
+                    IommufdOwner::GroupOwned => uapi::VFIO_PCI_DEVID_OWNED,
+                    IommufdOwner::NotOwned => {
+                        flags &= !uapi::VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+                        uapi::VFIO_PCI_DEVID_NOT_OWNED
+                    }
+                }
+            } else {
+                // Functions without a group are not isolated: they cannot be reset by a user.
+                f.iommu_group_id().ok_or(EPERM)?
+            };
+            out.extend_from_slice(&id.to_ne_bytes(), GFP_KERNEL)?;
+            // CAST: the UAPI has 16 bits for the segment, as vfio-pci.
+            out.extend_from_slice(&(f.domain_nr() as u16).to_ne_bytes(), GFP_KERNEL)?;
+            out.extend_from_slice(&[f.bus_number(), f.devfn()], GFP_KERNEL)?;
+            Ok(())
+        })?;
+    }
+    UserSlice::new(UserPtr::from_addr(arg + HEADER), out.len())
+        .writer()
+        .write_slice(&out)?;
+    let filled = out.len() / DEPENDENT;
+    // CAST: `filled <= n`, small.
+    vfio::write_words(arg, &[argsz, flags, filled as u32], HEADER)?;
+    Ok(0)
+}
+
+/// How the caller's iommufd context owns function `f`.
+fn owner(
+    set: &DevSet<'_, RvfioDevice>,
+    f: &pci::Device,
+    ictx: Option<&Iommufd<'_>>,
+) -> IommufdOwner {
+    match (set.find(f.as_ref()), ictx) {
+        (Some(member), Some(ictx)) => member.iommufd_owner(set, ictx),
+        _ => IommufdOwner::NotOwned,
+    }
+}
+
+/// What proves the caller owns the functions to reset.
+enum Proof<'a> {
+    /// Group files (group users).
+    Groups(&'a [GroupFile]),
+    /// The iommufd context the caller's device is bound to (character device users).
+    Iommufd(Option<Iommufd<'a>>),
+}
+
+/// `VFIO_DEVICE_PCI_HOT_RESET` (`vfio_pci_ioctl_pci_hot_reset()`).
+pub(crate) fn hot_reset(dev: &Dev, arg: usize) -> Result<isize> {
+    let pdev = bound_pdev(dev)?;
+    let [argsz, flags, n] = vfio::read_words::<3>(arg)?;
+    // CAST: u32 to usize is lossless on 64-bit.
+    if (argsz as usize) < HEADER || flags != 0 {
+        return Err(EINVAL);
+    }
+    // Group users prove ownership with group files, character device users with none.
+    if (n != 0) == dev.cdev_opened() {
+        return Err(EINVAL);
+    }
+    let reset = pdev.hot_reset().ok_or(ENODEV)?;
+    if n == 0 {
+        return reset_set(dev, pdev, Proof::Iommufd(dev.iommufd()));
+    }
+    // At most one group per affected function: bounds what is read from user space.
+    // CAST: u32 to usize is lossless on 64-bit.
+    let n = n as usize;
+    if n > count(pdev, reset)? {
+        return Err(EINVAL);
+    }
+    let mut reader = UserSlice::new(UserPtr::from_addr(arg + HEADER), n * 4).reader();
+    let mut fds = KVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        fds.push(reader.read::<i32>()?, GFP_KERNEL)?;
+    }
+    // The group references keep the groups (and their devices) in place across the reset.
+    let mut groups = KVec::with_capacity(n, GFP_KERNEL)?;
+    for fd in fds {
+        groups.push(GroupFile::fget(fd)?, GFP_KERNEL)?;
+    }
+    reset_set(dev, pdev, Proof::Groups(&groups))
+}
+
+/// Whether a hot reset from `pdev` affects only members of `set`: then every function it
+/// resets is an rvfio-pci device whose user can be checked (`vfio_pci_dev_set_resettable()`).
+fn resettable(pdev: &pci::Device<Bound>, set: &DevSet<'_, RvfioDevice>) -> bool {
+    let Some(reset) = pdev.hot_reset() else {
+        return false;
+    };
+    pdev.for_each_hot_reset_function(reset, |f| set.find(f.as_ref()).map(|_| ()).ok_or(ENODEV))
+        .is_ok()
+}
+
+/// Resets the slot or bus of `dev`'s set (`vfio_pci_dev_set_hot_reset()`): each member must be
+/// owned per `proof`, and is held still meanwhile: its locks taken (without waiting: `EBUSY`
+/// on contention, since several devices' locks are taken at once), its mappings zapped, its
+/// memory gate closed, and, if open, brought to D0 restoring what D3hot lost.
+fn reset_set(dev: &Dev, pdev: &pci::Device<Bound>, proof: Proof<'_>) -> Result<isize> {
+    let set = dev.lock_dev_set();
+    if !resettable(pdev, &set) {
+        return Err(EINVAL);
+    }
+    let mut held = KVec::new();
+    for member in set.members() {
+        let owned = match &proof {
+            Proof::Groups(groups) => groups.iter().any(|g| member.in_group(g)),
+            Proof::Iommufd(Some(ictx)) => matches!(
+                member.iommufd_owner(&set, ictx),
+                IommufdOwner::Bound(_) | IommufdOwner::GroupOwned
+            ),
+            Proof::Iommufd(None) => false,
+        };
+        if !owned {
+            return Err(EINVAL);
+        }
+        let open = member.open.try_lock().ok_or(EBUSY)?;
+        let memory = member.memory.try_lock().ok_or(EBUSY)?;
+        cfgspace::zap_bars(member);
+        held.push((member, open, memory), GFP_KERNEL)?;
+    }
+    // A reset brings functions to D0 behind the driver's back; functions that lose their state
+    // in D3hot get it back first.
+    for (member, open, memory) in held.iter_mut() {
+        member.gate_close();
+        if let Some(bound) = set.bound_if_open(member) {
+            if let Ok(mpdev) = bound_pdev(bound) {
+                let _ = cfgspace::set_power_state_locked(bound, mpdev, open, memory, 0);
+            }
+        }
+    }
+    let ret = pdev.reset_bus();
+    for (member, _, memory) in held.iter_mut() {
+        memory.low_power = member.pdev.current_state() >= D3HOT;
+        member.gate_open(memory);
+    }
+    drop(held);
+    ret.map(|()| 0)
+}
+
+/// At close: if no function of the set is open any more and one of them was closed without a
+/// function reset, resets the slot or bus (`vfio_pci_dev_set_try_reset()`). The device set is
+/// the one the VFIO core holds locked around `close_device`.
+pub(crate) fn reset_unused_set(pdev: &pci::Device<Bound>, set: &DevSet<'_, RvfioDevice>) {
+    // The closing device is still counted.
+    if set.open_count() > 1 {
+        return;
+    }
+    if !set.members().any(|m| m.needs_reset.load(Ordering::Relaxed)) {
+        return;
+    }
+    if !resettable(pdev, set) {
+        return;
+    }
+    if pdev.reset_bus().is_ok() {
+        dev_dbg!(pdev, "reset the unused device set\n");
+        for member in set.members() {
+            member.needs_reset.store(false, Ordering::Relaxed);
+        }
+    }
+}
