@@ -72,8 +72,15 @@ qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split "${accel[@]}" -smp "$
 	-device nvme,serial=rvfio0,drive=nvm
 	-device e1000e -device igb
 	-device virtio-net-pci,disable-legacy=on
-	-device pcie-root-port,id=rp0,chassis=1
+	# Native PCIe hotplug (pciehp) on the root ports, for slot resets and device_del.
+	-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off
+	-device pcie-root-port,id=rp0,chassis=1,slot=1
 	-device virtio-rng-pci,bus=rp0,disable-legacy=on,aer=on
+	# Two functions sharing a bus reset (and an IOMMU group) below a PCIe-to-PCI bridge.
+	-device pcie-root-port,id=rp1,chassis=2,slot=2
+	-device pcie-pci-bridge,id=br1,bus=rp1
+	-device pci-testdev,bus=br1,addr=1
+	-device pci-testdev,bus=br1,addr=2
 	${VM_QEMU_EXTRA:-})
 
 log "booting $kv (TCG, $cpus vCPU, timeout ${timeout}s); run dir $run"
