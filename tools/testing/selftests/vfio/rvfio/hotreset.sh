@@ -3,8 +3,8 @@
 # PCI hot reset under each driver: rvfio_hotreset_test, in every IOMMU mode, on the VM's
 # virtio-rng (alone below a hotplug root port: slot reset), its two pci-testdev functions
 # behind a PCIe-to-PCI bridge (one group, bus reset) and edu (root bus: no hot reset); then
-# with the two testdevs split between the drivers. Run as root inside the test VM; closes
-# with "hotreset: N passed, N failed".
+# with the two testdevs split between the drivers. Also the reset of an unused device set at
+# close. Run as root inside the test VM; closes with "hotreset: N passed, N failed".
 #
 # Usage: hotreset.sh [-d "DRIVERS"]
 set -u
@@ -20,9 +20,9 @@ out=${RVFIO_OUT:-/tmp}/hotreset
 mkdir -p "$out"
 . "$here/lib.sh"
 modes="vfio_type1_iommu vfio_type1v2_iommu iommufd_compat_type1 iommufd_compat_type1v2 iommufd"
-# Test cases per IOMMU mode: slot_reset 5, bus_reset 5, no_reset 2; mixed_drivers 2.
-cases=12
-mixed_cases=2
+# Test cases per IOMMU mode: slot_reset 5, bus_reset 7, no_reset 2; mixed_drivers 3.
+cases=14
+mixed_cases=3
 passed=0
 failed=0
 

@@ -6,6 +6,9 @@
  * "owned"/"not owned") for one opened through its cdev. VFIO_DEVICE_PCI_HOT_RESET
  * resets them given that proof: the fds of the groups of all affected devices,
  * or an empty array when every affected device belongs to the caller's iommufd.
+ * A driver also resets the slot or bus by itself when the last open device of its
+ * device set is closed and one of them was closed without a function reset, as
+ * long as every device the reset affects is in the set.
  *
  * The devices are those of the test VM (scripts/vm.sh), given in this order:
  *  - SLOT: a modern virtio device alone below a PCIe root port with a hotplug
@@ -290,6 +293,22 @@ static bool testdev_selected(int fd)
 	return read8(fd, TESTDEV_NAME) == TESTDEV_SELECTED;
 }
 
+/* The same on a device file just opened, whose memory decoding may be off. */
+static bool testdev_selected_at_open(int fd)
+{
+	memory_on(fd);
+	return testdev_selected(fd);
+}
+
+/* Whether the device file offers a function reset (VFIO_DEVICE_RESET). */
+static bool function_reset_works(int fd)
+{
+	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
+
+	ioctl_assert(fd, VFIO_DEVICE_GET_INFO, &dinfo);
+	return dinfo.flags & VFIO_DEVICE_FLAGS_RESET;
+}
+
 /*
  * The device file still works after a reset: device and region info, config
  * space identity @id as it was before.
@@ -482,8 +501,10 @@ TEST_F(slot_reset, reset_bad_fds)
 
 /*
  * BUS0 and BUS1: a bus reset, which affects both functions; they share an IOMMU
- * group. BUS0 is open, BUS1 only when a test opens it. A pci-testdev test
- * selected on a function shows whether it was reset.
+ * group and a device set. BUS0 is open, BUS1 only when a test opens it. A
+ * pci-testdev test selected on a function shows whether it was reset. Neither
+ * has a function reset: the bus reset that a lone function could use would hit
+ * the other.
  */
 FIXTURE(bus_reset) {
 	struct iommu *iommu;
@@ -509,7 +530,8 @@ FIXTURE_TEARDOWN(bus_reset)
 {
 	if (self->device[1])
 		hr_close(self->device[1], true);
-	hr_close(self->device[0], false);
+	if (self->device[0])
+		hr_close(self->device[0], false);
 	iommu_cleanup(self->iommu);
 }
 
@@ -617,6 +639,48 @@ TEST_F(bus_reset, reset_both_open)
 	}
 }
 
+/*
+ * A function closed without a function reset is reset along with its device set
+ * once the whole set is unused: at the close of the last open function, not
+ * before, as the reset would hit a function still in use.
+ */
+TEST_F(bus_reset, close_last_resets)
+{
+	int group_fd = self->device[0]->group_fd, i;
+
+	bus_open_second(self);
+	for (i = 0; i < 2; i++) {
+		ASSERT_FALSE(function_reset_works(self->device[i]->fd));
+		testdev_select(self->device[i]->fd);
+	}
+	/* BUS0 closes first, its device file only: BUS1 goes on with the group file. */
+	hr_close(self->device[0], true);
+	self->device[0] = NULL;
+	ASSERT_TRUE(testdev_selected(self->device[1]->fd));
+	hr_close(self->device[1], true);
+	self->device[1] = NULL;
+	if (!self->cdev)
+		ASSERT_EQ(0, close(group_fd));
+
+	/* The close of BUS1 reset both. */
+	self->device[0] = hr_open(bus_bdf[0], self->iommu, NULL, &self->devid[0]);
+	bus_open_second(self);
+	for (i = 0; i < 2; i++)
+		ASSERT_FALSE(testdev_selected_at_open(self->device[i]->fd));
+}
+
+/* BUS1 never opened: the close of BUS0 leaves the set unused, and so reset. */
+TEST_F(bus_reset, close_alone_resets)
+{
+	ASSERT_FALSE(function_reset_works(self->device[0]->fd));
+	testdev_select(self->device[0]->fd);
+	hr_close(self->device[0], false);
+	self->device[0] = NULL;
+
+	self->device[0] = hr_open(bus_bdf[0], self->iommu, NULL, &self->devid[0]);
+	ASSERT_FALSE(testdev_selected_at_open(self->device[0]->fd));
+}
+
 TEST_F(bus_reset, reset_bad)
 {
 	int fd = self->device[0]->fd, efd, other, fds[3];
@@ -699,11 +763,12 @@ TEST_F(no_reset, reset)
  * BUS0 and BUS1 bound to different VFIO PCI drivers. A driver resets a bus only
  * when every device on it is in its own device set (which a device of another
  * driver never is), so BUS0 cannot be reset whatever the proof, though INFO
- * still lists both. The shared group opens as usual in the group modes: both
- * drivers register with the VFIO core, which has one group for the IOMMU group
- * whatever the drivers, and the bridge in it has no driver. Through the cdev
- * there is no group file to offer, as the group does not open while one of its
- * devices is open through its cdev (EBUSY), whichever the drivers.
+ * still lists both, nor at its close. The shared group opens as usual in the
+ * group modes: both drivers register with the VFIO core, which has one group for
+ * the IOMMU group whatever the drivers, and the bridge in it has no driver.
+ * Through the cdev there is no group file to offer, as the group does not open
+ * while one of its devices is open through its cdev (EBUSY), whichever the
+ * drivers.
  */
 FIXTURE(mixed_drivers) {
 	struct iommu *iommu;
@@ -733,7 +798,8 @@ FIXTURE_SETUP(mixed_drivers)
 
 FIXTURE_TEARDOWN(mixed_drivers)
 {
-	hr_close(self->device, false);
+	if (self->device)
+		hr_close(self->device, false);
 	iommu_cleanup(self->iommu);
 }
 
@@ -775,6 +841,18 @@ TEST_F(mixed_drivers, reset)
 	if (self->cdev)
 		ASSERT_EQ(-EBUSY, group_open(bus_bdf[0]));
 	still_works(fd, id);
+}
+
+/* Closed without a function reset, BUS0 keeps its state: its set cannot be reset. */
+TEST_F(mixed_drivers, close_no_reset)
+{
+	ASSERT_FALSE(function_reset_works(self->device->fd));
+	testdev_select(self->device->fd);
+	hr_close(self->device, false);
+	self->device = NULL;
+
+	self->device = hr_open(bus_bdf[0], self->iommu, NULL, &self->devid);
+	ASSERT_TRUE(testdev_selected_at_open(self->device->fd));
 }
 
 int main(int argc, char *argv[])
