@@ -44,3 +44,22 @@ bind() {
 	echo "$1" >/sys/bus/pci/drivers_probe
 	[ "$(current_driver "$1")" = "$2" ]
 }
+
+# qmp JSON: runs one QMP command in the QEMU hosting this VM (scripts/qmp-relay.py, through
+# the shared run directory $RVFIO_OUT); prints QEMU's reply line, fails if it is an error
+# or none comes within 30 s.
+qmp() {
+	local i
+	rm -f "$RVFIO_OUT/qmp.out"
+	printf '%s\n' "$1" >"$RVFIO_OUT/qmp.in.tmp" && mv "$RVFIO_OUT/qmp.in.tmp" "$RVFIO_OUT/qmp.in"
+	for i in $(seq 300); do
+		if [ -s "$RVFIO_OUT/qmp.out" ]; then
+			cat "$RVFIO_OUT/qmp.out"
+			! grep -q '"error"' "$RVFIO_OUT/qmp.out"
+			return
+		fi
+		sleep 0.1
+	done
+	echo "qmp: no reply to $1" >&2
+	return 1
+}

@@ -1,0 +1,172 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Hot-unplug of an open device under each driver: rvfio_unplug_test on the VM's
+# virtio-balloon (QEMU id unplug0, alone below the hotplug root port rp2), in the legacy group
+# and the iommufd cdev modes. Each test case unplugs the device with QEMU's device_del (lib.sh's
+# qmp); the script plugs it back with device_add once QEMU reports DEVICE_DELETED, and checks
+# the kernel log of every run. rvfio-pci runs first: lockdep switches itself off at the first
+# report, and every pciehp removal in this kernel triggers a known one (reset_lock against
+# pci_rescan_remove_lock in pciehp_unconfigure_device). Run as root inside the test VM; leaves
+# the device plugged in and closes with "unplug: N passed, N failed".
+#
+# Usage: unplug.sh [-d "DRIVERS"]
+#        unplug.sh --device-del LOG	(the unplug command the test runs; QEMU's reply to LOG)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+del='{"execute":"device_del","arguments":{"id":"unplug0"}}'
+add='{"execute":"device_add","arguments":{"driver":"virtio-balloon-pci","id":"unplug0",'
+add+='"bus":"rp2","disable-legacy":"on"}}'
+
+if [ "${1:-}" = --device-del ]; then
+	qmp "$del" >>"$2" 2>&1
+	exit
+fi
+
+drivers="rvfio-pci vfio-pci"
+while getopts "d:" opt; do
+	case $opt in
+	d) drivers=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+out=${RVFIO_OUT:-/tmp}/unplug
+mkdir -p "$out"
+events=${RVFIO_OUT:-/tmp}/qmp-events.log
+modes="vfio_type1v2_iommu iommufd"
+cases="release_after_req mmap_outlives_close"
+# One case per run.
+totals_ok="# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0"
+# What vm.sh counts as a kernel problem.
+problems='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking'
+problems+='|possible recursive locking|inconsistent lock state|suspicious RCU usage|KFENCE:|UBSAN:'
+problems+='|sleeping function called from invalid context|Call Trace:'
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# The balloon's BDF, once it is present (up to 30 s).
+balloon() {
+	local d i
+	for i in $(seq 150); do
+		for d in /sys/bus/pci/devices/*; do
+			if [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1af4:0x1045 ]; then
+				basename "$d"
+				return 0
+			fi
+		done
+		sleep 0.2
+	done
+	return 1
+}
+
+event_lines() {
+	if [ -f "$events" ]; then wc -l <"$events"; else echo 0; fi
+}
+
+# Waits up to 30 s for QEMU's DEVICE_DELETED of unplug0 after event line $1.
+wait_deleted() {
+	local i
+	for i in $(seq 150); do
+		tail -n +"$(($1 + 1))" "$events" 2>/dev/null | grep '"DEVICE_DELETED"' |
+			grep -q '"device": *"unplug0"' && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# The kernel log since line $1 into $2, without the known pciehp lockdep report; fails if
+# anything else there is a kernel problem.
+dmesg_clean() {
+	dmesg | tail -n +"$(($1 + 1))" >"$2"
+	awk '
+		/WARNING: possible circular locking dependency detected/ { inblk = 1; n = 0 }
+		inblk { blk[n++] = $0
+			if ($0 ~ /pciehp_unconfigure_device/) known = 1
+			if ($0 ~ /<\/TASK>/) {
+				if (!known) for (i = 0; i < n; i++) print blk[i]
+				else print "unplug.sh: dropped the known pciehp lockdep report"
+				inblk = 0; known = 0 }
+			next }
+		{ print }
+		END { if (inblk) for (i = 0; i < n; i++) print blk[i] }
+	' "$2" >"$2.checked"
+	! grep -Eq "$problems" "$2.checked"
+}
+
+# run DRIVER MODE CASE: one unplug of the open device, then the device plugged back in.
+run() {
+	local what="$1 $2 $3" log="$out/$1.$2.$3.log" bdf qlog ev dm t0 t rc totals
+	qlog=$log.qmp
+	if ! bdf=$(balloon); then
+		fail "$what: virtio-balloon (0x1af4:0x1045) not present"
+		return
+	fi
+	if ! bind "$bdf" "$1"; then
+		fail "$what: bind $bdf to $1"
+		return
+	fi
+	rm -f "$qlog"
+	ev=$(event_lines)
+	dm=$(dmesg | wc -l)
+	t0=$(date +%s)
+	timeout 300 "$here/rvfio_unplug_test" -r "rvfio_unplug.$2.$3" \
+		-u "bash $(printf '%q' "$here/unplug.sh") --device-del $(printf '%q' "$qlog")" \
+		"$bdf" >"$log" 2>&1
+	rc=$?
+	t=$(($(date +%s) - t0))
+	totals=$(grep -E '^# Totals:' "$log")
+	if [ "$rc" = 0 ] && [ "$totals" = "$totals_ok" ]; then
+		pass "$what: $bdf unplugged while open (${t} s)"
+	else
+		fail "$what: exit $rc, ${totals:-no totals} (see $log)"
+		grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed|still))' "$log" | head -10
+	fi
+	grep -E 'REQ|gone from sysfs' "$log" | sed 's/^#.*:\([^:]*\)$/# \1/'
+
+	if grep -q '"return"' "$qlog" 2>/dev/null; then
+		t0=$(date +%s)
+		if ! wait_deleted "$ev"; then
+			fail "$what: no DEVICE_DELETED for unplug0 within 30 s"
+			[ -e "/sys/bus/pci/devices/$bdf" ] &&
+				echo "# $bdf still present, driver $(current_driver "$bdf")"
+		elif ! qmp "$add" >>"$out/qmp.log" 2>&1; then
+			fail "$what: device_add (see $out/qmp.log)"
+		elif ! bdf=$(balloon); then
+			fail "$what: not back 30 s after device_add"
+		else
+			pass "$what: plugged back in as $bdf ($(($(date +%s) - t0)) s)"
+		fi
+	else
+		echo "# $what: device_del was not issued (${qlog}: $(cat "$qlog" 2>/dev/null))"
+		unbind "$bdf"
+	fi
+
+	if dmesg_clean "$dm" "$out/$1.$2.$3.dmesg"; then
+		pass "$what: no kernel problem reported"
+	else
+		fail "$what: kernel problem (see $out/$1.$2.$3.dmesg)"
+		grep -Eh -A3 "$problems" "$out/$1.$2.$3.dmesg.checked" | head -20
+	fi
+	grep -h 'dropped the known' "$out/$1.$2.$3.dmesg.checked" | sed 's/^/# /'
+}
+
+modprobe vfio-pci && modprobe rvfio_pci || { echo "FAIL: modprobe"; exit 1; }
+start=$(date +%s)
+for drv in $drivers; do
+	for mode in $modes; do
+		for case in $cases; do
+			run "$drv" "$mode" "$case"
+		done
+	done
+done
+# Leave the device plugged in, whatever happened.
+if ! balloon >/dev/null; then
+	qmp "$add" >>"$out/qmp.log" 2>&1
+	balloon >/dev/null || fail "virtio-balloon not plugged back in at the end"
+fi
+echo "# $(($(date +%s) - start)) s"
+echo "unplug: $passed passed, $failed failed"
+[ "$failed" = 0 ]
