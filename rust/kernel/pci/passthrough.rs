@@ -15,9 +15,14 @@ use crate::{
     device,
     error::to_result,
     prelude::*,
-    sync::aref::ARef, //
+    sync::aref::ARef,
+    types::Opaque, //
 };
-use core::ptr::NonNull;
+use crate::ffi::c_ulong;
+use core::{
+    marker::PhantomPinned,
+    ptr::NonNull, //
+};
 
 /// Converts a `PCIBIOS_*` status code into an [`Error`], as `pcibios_err_to_errno()` does.
 fn pcibios_result(ret: c_int) -> Result {
@@ -690,7 +695,8 @@ impl Device {
     }
 
     /// Returns an identity of the slot or bus `reset` acts on: the address of its `pci_slot` or
-    /// `pci_bus`, unique while the function exists. 0 if the function has no slot.
+    /// `pci_bus`, the identity vfio-pci uses too. 0 if the function has no slot. (The slot
+    /// pointer is read without the PCI core's slot lock, as C drivers read it.)
     pub fn hot_reset_domain(&self, reset: HotReset) -> usize {
         // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
         let (slot, bus) = unsafe { ((*self.as_raw()).slot, (*self.as_raw()).bus) };
@@ -703,7 +709,9 @@ impl Device {
     /// Calls `f` on every function `reset` affects: those below the function's slot, or on its
     /// bus and below (`pci_walk_bus()`). Stops at the first error, which it returns.
     ///
-    /// `f` runs with the PCI bus semaphore held for reading: it must not add or remove devices.
+    /// `f` runs with the PCI bus semaphore held for reading: it may sleep, but must not add or
+    /// remove devices. Must not be called with that semaphore already held (for example from
+    /// an error-recovery callback, which the PCI core runs inside its own walk).
     pub fn for_each_hot_reset_function(
         &self,
         reset: HotReset,
@@ -773,10 +781,144 @@ impl Device {
 
 impl Device<device::Bound> {
     /// Resets the function's slot, or else its bus, with every affected function's state saved
-    /// and restored around it (`pci_reset_bus()`). `EAGAIN` when a function's lock is contended.
+    /// and restored around it (`pci_reset_bus()`). `EAGAIN` when a function's lock is contended:
+    /// the device locks are only tried, so the caller may hold one, but not the PCI bus
+    /// semaphore.
     pub fn reset_bus(&self) -> Result {
         // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
         to_result(unsafe { bindings::pci_reset_bus(self.as_raw()) })
+    }
+}
+
+impl Device {
+    /// Returns whether the device is an SR-IOV physical function.
+    #[inline]
+    pub fn is_physfn(&self) -> bool {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
+        unsafe { (*self.as_raw()).is_physfn() != 0 }
+    }
+
+    /// Returns an identity of the function: its address, unique while it exists.
+    pub fn identity(&self) -> usize {
+        self.as_raw() as usize
+    }
+
+    /// Returns the [`Device::identity`] of the function's physical function: its own for
+    /// anything but an SR-IOV virtual function.
+    pub fn physfn_identity(&self) -> usize {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`; a VF's PF outlives it.
+        unsafe { bindings::pci_physfn(self.as_raw()) as usize }
+    }
+}
+
+impl Device<device::Bound> {
+    /// Enables `nr_virtfn` SR-IOV virtual functions (`pci_enable_sriov()`); they are added to
+    /// the bus, and probed, before this returns. Called with the device lock held.
+    pub fn enable_sriov(&self, nr_virtfn: u32) -> Result {
+        let nr = c_int::try_from(nr_virtfn).map_err(|_| EINVAL)?;
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        to_result(unsafe { bindings::pci_enable_sriov(self.as_raw(), nr) })
+    }
+
+    /// Disables SR-IOV, removing the virtual functions (`pci_disable_sriov()`).
+    pub fn disable_sriov(&self) {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev` bound to the caller's driver.
+        unsafe { bindings::pci_disable_sriov(self.as_raw()) }
+    }
+}
+
+/// Gives every virtual function a physical function adds a `driver_override` naming one
+/// driver, set when the VF is added and before any driver probes it, as vfio-pci does for the
+/// VFs of the PFs it owns: a VF of a user-owned PF must not fall to a host driver. Unregisters
+/// its PCI bus notifier on drop.
+#[pin_data(PinnedDrop)]
+pub struct VfDriverOverride {
+    /// The PF's identity: compared, never dereferenced.
+    pf: usize,
+    name: &'static CStr,
+    #[pin]
+    nb: Opaque<bindings::notifier_block>,
+    #[pin]
+    _pin: PhantomPinned,
+}
+
+// SAFETY: The fields are plain data; the notifier block is only used by the notifier chain.
+unsafe impl Send for VfDriverOverride {}
+// SAFETY: As above: nothing is mutated through a shared reference.
+unsafe impl Sync for VfDriverOverride {}
+
+impl VfDriverOverride {
+    /// Starts overriding the driver of `pf`'s future VFs with `name`.
+    pub fn new(pf: &Device<device::Bound>, name: &'static CStr) -> impl PinInit<Self, Error> {
+        let pf = pf.identity();
+        try_pin_init!(Self {
+            // Before `nb`: the notifier may run as soon as it is registered.
+            pf,
+            name,
+            nb <- Opaque::try_ffi_init(|nb: *mut bindings::notifier_block| {
+                // SAFETY: `nb` points to the field being initialised, pinned from now on; it is
+                // unregistered in `drop` before the memory goes away.
+                unsafe {
+                    nb.write(bindings::notifier_block {
+                        notifier_call: Some(Self::notify),
+                        next: core::ptr::null_mut(),
+                        priority: 0,
+                    });
+                    to_result(bindings::bus_register_notifier(
+                        &raw const bindings::pci_bus_type,
+                        nb,
+                    ))
+                }
+            }),
+            _pin: PhantomPinned,
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the PCI bus notifier chain with the `nb` of a registered `VfDriverOverride`
+    /// and, as `data`, a device of the PCI bus.
+    unsafe extern "C" fn notify(
+        nb: *mut bindings::notifier_block,
+        action: c_ulong,
+        data: *mut c_void,
+    ) -> c_int {
+        // CAST: the event is a small enum value.
+        if action != bindings::bus_notifier_event_BUS_NOTIFY_ADD_DEVICE as c_ulong {
+            return 0;
+        }
+        // SAFETY: `nb` is the `nb` field of a live `VfDriverOverride` (`Opaque` is transparent).
+        let this = unsafe { &*nb.byte_sub(core::mem::offset_of!(Self, nb)).cast::<Self>() };
+        let dev = data.cast::<bindings::device>();
+        // SAFETY: Devices of the PCI bus are embedded in a `struct pci_dev`.
+        let pdev =
+            unsafe { dev.byte_sub(core::mem::offset_of!(bindings::pci_dev, dev)) }.cast::<Device>();
+        // SAFETY: `pdev` is the valid `struct pci_dev` being added.
+        let pdev = unsafe { &*pdev };
+        if pdev.is_virtfn() && pdev.physfn_identity() == this.pf {
+            // SAFETY: `dev` is valid; the name is a static string of the given length.
+            let ret = unsafe {
+                bindings::__device_set_driver_override(
+                    dev,
+                    this.name.as_char_ptr(),
+                    this.name.to_bytes().len(),
+                )
+            };
+            if ret != 0 {
+                pr_warn!("cannot set the driver_override of an SR-IOV VF: {}\n", ret);
+            }
+        }
+        0
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for VfDriverOverride {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: The notifier was registered by `new`.
+        unsafe {
+            bindings::bus_unregister_notifier(&raw const bindings::pci_bus_type, self.nb.get())
+        };
     }
 }
 

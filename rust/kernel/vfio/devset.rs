@@ -55,12 +55,52 @@ impl SetId {
 
 /// A locked device set; the lock is released on drop if this guard took it.
 ///
-/// Every member is a `Device<T>` (see [`SetId::new`]); members stay allocated while the lock is
-/// held, since the core removes a device from its set under this lock before freeing it.
+/// Every member is a `Device<T>` (see [`SetId::new`]). A member's memory stays allocated while
+/// the lock is held, since the core unlinks a device from its set under this lock before
+/// freeing it; but its last reference may already be gone (the release waits for the lock), so
+/// members are handed out as [`SetMember`]s, which cannot take new references.
+///
+/// Lock order: the set lock comes before the driver's own device locks. The VFIO core holds it
+/// around [`Operations::open_device`] and [`Operations::close_device`]; drivers must not take it
+/// while holding a lock those callbacks take.
 pub struct DevSet<'a, T: Operations> {
     set: NonNull<bindings::vfio_device_set>,
     unlock: bool,
     _p: PhantomData<&'a Device<T>>,
+}
+
+/// A member of a locked [`DevSet`]: the driver's data and what may be done to a device that is
+/// possibly being released.
+#[repr(transparent)]
+pub struct SetMember<T: Operations>(Device<T>);
+
+impl<T: Operations> core::ops::Deref for SetMember<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Operations> SetMember<T> {
+    /// Removes the user mappings of the device file in a range, as [`Device::zap_mappings`]
+    /// (the inode lives until the very end of the release).
+    pub fn zap_mappings(&self, start: u64, len: u64) {
+        self.0.zap_mappings(start, len)
+    }
+
+    /// Whether `group` is the VFIO group file of this device.
+    pub fn in_group(&self, group: &GroupFile) -> bool {
+        // SAFETY: `group` holds a file reference; the device's memory is valid while its set
+        // is locked, and the core only compares its group pointer.
+        unsafe { raw::file_has_dev(group.0.as_ptr(), self.0.as_raw()) }
+    }
+
+    fn dev_set(&self) -> *mut bindings::vfio_device_set {
+        // SAFETY: The memory is valid (see `DevSet`); `dev_set` does not change after
+        // registration.
+        unsafe { (*self.0.as_raw()).dev_set }
+    }
 }
 
 impl<T: Operations> Device<T, Bound> {
@@ -99,31 +139,17 @@ impl<T: Operations> Device<T, Bound> {
             _p: PhantomData,
         }
     }
-
-    /// Whether user space opened the device through its character device (bound to an iommufd
-    /// context) rather than through a VFIO group.
-    pub fn cdev_opened(&self) -> bool {
-        // SAFETY: The device is registered; the core sets the flag before calling open and
-        // clears it after close, and callbacks run in between.
-        unsafe { raw::cdev_opened(self.as_raw()) }
-    }
-
-    /// Returns the iommufd context the device is bound to, if it was opened through its
-    /// character device.
-    pub fn iommufd(&self) -> Option<Iommufd<'_>> {
-        // SAFETY: The device is registered; the context is kept while it is bound, which lasts
-        // at least as long as the callback borrowing `self`.
-        let ictx = unsafe { raw::device_ictx(self.as_raw()) };
-        NonNull::new(ictx).map(|ictx| Iommufd {
-            ictx,
-            _p: PhantomData,
-        })
-    }
 }
 
 impl<'a, T: Operations> DevSet<'a, T> {
     fn as_raw(&self) -> *mut bindings::vfio_device_set {
         self.set.as_ptr()
+    }
+
+    fn holds(&self, dev: *mut bindings::vfio_device) -> bool {
+        // SAFETY: `dev` is a live device or set member; `dev_set` does not change after
+        // registration.
+        unsafe { (*dev).dev_set == self.as_raw() }
     }
 
     /// Returns the number of opens of all members together.
@@ -133,11 +159,12 @@ impl<'a, T: Operations> DevSet<'a, T> {
     }
 
     /// Returns the member whose parent is `dev`, if any.
-    pub fn find(&self, dev: &device::Device) -> Option<&Device<T>> {
+    pub fn find(&self, dev: &device::Device) -> Option<&SetMember<T>> {
         // SAFETY: The set is locked; `dev` is a valid device.
         let vdev = unsafe { bindings::vfio_find_device_in_devset(self.as_raw(), dev.as_raw()) };
-        // SAFETY: Members are `Device<T>` (`SetId::new`), alive while the set is locked.
-        (!vdev.is_null()).then(|| unsafe { &*vdev.cast::<Device<T>>() })
+        // SAFETY: Members are `Device<T>` (`SetId::new`) whose memory is valid while the set is
+        // locked; `SetMember` is a transparent wrapper.
+        (!vdev.is_null()).then(|| unsafe { &*vdev.cast::<SetMember<T>>() })
     }
 
     /// Returns the members, in the order they joined.
@@ -153,14 +180,55 @@ impl<'a, T: Operations> DevSet<'a, T> {
     }
 
     /// Returns `member` in the [`Bound`] context if user space has it open: an open device is
-    /// registered, so its parent is bound.
-    pub fn bound_if_open<'b>(&'b self, member: &'b Device<T>) -> Option<&'b Device<T, Bound>> {
+    /// registered, so its parent is bound. `None` for a device of another set.
+    pub fn bound_if_open<'b>(&'b self, member: &'b SetMember<T>) -> Option<&'b Device<T, Bound>> {
+        if member.dev_set() != self.as_raw() {
+            return None;
+        }
         // SAFETY: `open_count` is changed under the set's lock, which is held.
-        let open = unsafe { (*member.as_raw()).open_count } != 0;
+        let open = unsafe { (*member.0.as_raw()).open_count } != 0;
         // SAFETY: An open file holds a registration reference, so the device stays registered
-        // (and its parent bound) while the set is locked and the count is not 0. `Ctx` is a
-        // zero-sized marker: both types have the same layout.
-        open.then(|| unsafe { &*core::ptr::from_ref(member).cast::<Device<T, Bound>>() })
+        // (and its parent bound, its reference count above 0) while the set is locked and the
+        // count is not 0. `Ctx` is a zero-sized marker: both types have the same layout.
+        open.then(|| unsafe { &*core::ptr::from_ref(&member.0).cast::<Device<T, Bound>>() })
+    }
+
+    /// Whether user space opened `dev`, a member of this set, through its character device
+    /// (bound to an iommufd context) rather than through a VFIO group.
+    pub fn cdev_opened(&self, dev: &Device<T, Bound>) -> bool {
+        // SAFETY: `dev` is live; the core changes the flag (and its neighbours in the same
+        // byte) under the set's lock, held when `dev` is a member.
+        self.holds(dev.as_raw()) && unsafe { raw::cdev_opened(dev.as_raw()) }
+    }
+
+    /// Returns the iommufd context `dev`, a member of this set, is bound to, if it was opened
+    /// through its character device. Valid while the set stays locked: the core binds and
+    /// unbinds under this lock, and a bound device holds a reference on its context.
+    pub fn iommufd(&self, dev: &Device<T, Bound>) -> Option<Iommufd<'_>> {
+        if !self.holds(dev.as_raw()) {
+            return None;
+        }
+        // SAFETY: `dev` is live and a member of this set, whose lock is held.
+        let ictx = unsafe { raw::device_ictx(dev.as_raw()) };
+        NonNull::new(ictx).map(|ictx| Iommufd {
+            ictx,
+            _p: PhantomData,
+        })
+    }
+
+    /// Returns how `member` relates to `ictx`; `NotOwned` for a device of another set.
+    pub fn iommufd_owner(&self, member: &SetMember<T>, ictx: &Iommufd<'_>) -> IommufdOwner {
+        if member.dev_set() != self.as_raw() {
+            return IommufdOwner::NotOwned;
+        }
+        // SAFETY: `member` is in this set, whose lock is held; `ictx` was obtained under the
+        // same lock and is still referenced.
+        let id = unsafe { raw::dev_id(member.0.as_raw(), ictx.ictx.as_ptr()) };
+        match u32::try_from(id) {
+            Ok(id) if id > 0 => IommufdOwner::Bound(id),
+            _ if id == ENOENT.to_errno() => IommufdOwner::GroupOwned,
+            _ => IommufdOwner::NotOwned,
+        }
     }
 }
 
@@ -181,26 +249,28 @@ pub struct Members<'a, T: Operations> {
 }
 
 impl<'a, T: Operations> Iterator for Members<'a, T> {
-    type Item = &'a Device<T>;
+    type Item = &'a SetMember<T>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.next == self.head {
             return None;
         }
         // SAFETY: `next` is the `dev_set_list` node of a member of the set, which is locked for
-        // `'a`; members are `Device<T>` with the `vfio_device` at offset 0.
+        // `'a`; members are `Device<T>` with the `vfio_device` at offset 0, and `SetMember` is
+        // a transparent wrapper.
         unsafe {
             let vdev = self
                 .next
                 .byte_sub(offset_of!(bindings::vfio_device, dev_set_list))
-                .cast::<Device<T>>();
+                .cast::<SetMember<T>>();
             self.next = (*self.next).next;
             Some(&*vdev)
         }
     }
 }
 
-/// The iommufd context a device opened through its character device is bound to.
+/// The iommufd context a device opened through its character device is bound to, borrowed
+/// from a locked [`DevSet`].
 pub struct Iommufd<'a> {
     ictx: NonNull<bindings::iommufd_ctx>,
     _p: PhantomData<&'a ()>,
@@ -215,26 +285,6 @@ pub enum IommufdOwner {
     GroupOwned,
     /// Neither.
     NotOwned,
-}
-
-impl<T: Operations> Device<T> {
-    /// Returns how the device relates to `ictx`. Called with the device's set locked.
-    pub fn iommufd_owner(&self, _set: &DevSet<'_, T>, ictx: &Iommufd<'_>) -> IommufdOwner {
-        // SAFETY: The device is alive (a member of the locked set); `ictx` is a live context
-        // held by the caller's bound device.
-        let id = unsafe { raw::dev_id(self.as_raw(), ictx.ictx.as_ptr()) };
-        match u32::try_from(id) {
-            Ok(id) if id > 0 => IommufdOwner::Bound(id),
-            _ if id == ENOENT.to_errno() => IommufdOwner::GroupOwned,
-            _ => IommufdOwner::NotOwned,
-        }
-    }
-
-    /// Whether `group` is the VFIO group file of this device.
-    pub fn in_group(&self, group: &GroupFile) -> bool {
-        // SAFETY: `group` holds a file reference; the device is alive.
-        unsafe { raw::file_has_dev(group.0.as_ptr(), self.as_raw()) }
-    }
 }
 
 /// A VFIO group file, held by reference: user space's proof that it owns the group's devices.

@@ -30,10 +30,7 @@ use crate::regs::{
     IRQ_NOTCONNECTED, //
 };
 use kernel::{
-    device::{
-        Bound,
-        DeviceContext, //
-    },
+    device::Bound,
     pci,
     prelude::*,
     vfio::{
@@ -127,10 +124,16 @@ pub(crate) fn build(pdev: &pci::Device<Bound>, nointx: bool) -> Result<VConfig> 
 
 /// Removes every user mapping of the BARs; accesses fault again (and get `SIGBUS` while memory
 /// is disabled). The caller holds the memory lock.
-pub(crate) fn zap_bars<C: DeviceContext>(dev: &vfio::Device<RvfioDevice, C>) {
+pub(crate) fn zap_bars(dev: &vfio::Device<RvfioDevice, Bound>) {
+    let (start, len) = bar_range();
+    dev.zap_mappings(start, len);
+}
+
+/// The file range of the BAR regions, where user mappings live: `(start, len)`.
+pub(crate) fn bar_range() -> (u64, u64) {
     let start = index_to_offset(uapi::VFIO_PCI_BAR0_REGION_INDEX);
     let end = index_to_offset(uapi::VFIO_PCI_ROM_REGION_INDEX);
-    dev.zap_mappings(start, end - start);
+    (start, end - start)
 }
 
 /// Configuration read or write through the file: aligned pieces of at most 4 bytes that never
@@ -224,7 +227,7 @@ fn apply(
         dev_info!(pdev, "reset recovery - restoring BARs\n");
     }
     if let Some(state) = fx.power_state {
-        let _ = set_power_state(dev, pdev, open, i32::from(state));
+        let _ = set_power_state(dev, pdev, i32::from(state));
     }
     if fx.reset {
         let mut memory = dev.memory.lock();
@@ -250,16 +253,13 @@ fn apply(
 pub(crate) fn set_power_state(
     dev: &vfio::Device<RvfioDevice, Bound>,
     pdev: &pci::Device<Bound>,
-    open: &mut OpenState,
     state: i32,
 ) -> Result {
     let mut memory = dev.memory.lock();
     if state >= D3HOT {
         zap_bars(dev);
     }
-    dev.memory_change(&mut memory, |m| {
-        set_power_state_locked(dev, pdev, open, m, state)
-    })
+    dev.memory_change(&mut memory, |m| set_power_state_locked(dev, pdev, m, state))
 }
 
 /// The transition of [`set_power_state`], for a caller that holds the memory lock, has closed
@@ -267,10 +267,13 @@ pub(crate) fn set_power_state(
 pub(crate) fn set_power_state_locked(
     dev: &vfio::Device<RvfioDevice, Bound>,
     pdev: &pci::Device<Bound>,
-    open: &mut OpenState,
     memory: &mut Memory,
     state: i32,
 ) -> Result {
+    // A PF with VFs stays in D0.
+    if state > 0 && dev.sriov_active.load(core::sync::atomic::Ordering::Relaxed) {
+        return Err(EBUSY);
+    }
     let current = pdev.current_state();
     let needs_save = dev.needs_pm_restore && current < D3HOT && state >= D3HOT;
     let needs_restore = dev.needs_pm_restore && current >= D3HOT && state == 0;
@@ -281,9 +284,9 @@ pub(crate) fn set_power_state_locked(
     if ret.is_ok() {
         if needs_save && pdev.current_state() >= D3HOT {
             // The state saved in D0 above, not one read in D3hot.
-            open.pm_save = pdev.copy_saved_state();
+            memory.pm_save = pdev.copy_saved_state();
         } else if needs_restore {
-            if let Some(saved) = open.pm_save.take() {
+            if let Some(saved) = memory.pm_save.take() {
                 let _ = pdev.load_saved_state(saved);
             }
             pdev.restore_state();

@@ -54,9 +54,9 @@ pub(crate) fn set_id(pdev: &pci::Device) -> Option<SetId> {
     if domain == 0 {
         return None;
     }
-    // SAFETY: vfio_pci_core keys its sets by the very addresses of slots and buses; one byte
-    // past them is inside the same object, so no other driver (nor the core, whose own keys
-    // are aligned `vfio_device` addresses) uses such a key.
+    // SAFETY: Every other device-set key in the kernel is the address of an aligned object
+    // (vfio_pci_core uses these very slots and buses, the core and other drivers their own
+    // objects): one past an aligned address is a key no one else uses.
     Some(unsafe { SetId::new(domain + 1) })
 }
 
@@ -92,16 +92,16 @@ pub(crate) fn info(dev: &Dev, arg: usize) -> Result<isize> {
         return Err(ENOSPC);
     }
 
-    let cdev = dev.cdev_opened();
-    let mut flags = if cdev {
-        uapi::VFIO_PCI_HOT_RESET_FLAG_DEV_ID | uapi::VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED
-    } else {
-        0
-    };
     let mut out = KVec::with_capacity(n * DEPENDENT, GFP_KERNEL)?;
+    let mut flags = 0;
     {
         let set = dev.lock_dev_set();
-        let ictx = dev.iommufd();
+        let cdev = set.cdev_opened(dev);
+        if cdev {
+            flags =
+                uapi::VFIO_PCI_HOT_RESET_FLAG_DEV_ID | uapi::VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+        }
+        let ictx = set.iommufd(dev);
         pdev.for_each_hot_reset_function(reset, |f| {
             // The topology changed since the count.
             if out.len() >= n * DEPENDENT {
@@ -127,7 +127,8 @@ pub(crate) fn info(dev: &Dev, arg: usize) -> Result<isize> {
             Ok(())
         })?;
     }
-    UserSlice::new(UserPtr::from_addr(arg + HEADER), out.len())
+    // `read_words` checked that `arg` is a user address; the entries follow the header.
+    UserSlice::new(UserPtr::from_addr(arg.wrapping_add(HEADER)), out.len())
         .writer()
         .write_slice(&out)?;
     let filled = out.len() / DEPENDENT;
@@ -143,7 +144,7 @@ fn owner(
     ictx: Option<&Iommufd<'_>>,
 ) -> IommufdOwner {
     match (set.find(f.as_ref()), ictx) {
-        (Some(member), Some(ictx)) => member.iommufd_owner(set, ictx),
+        (Some(member), Some(ictx)) => set.iommufd_owner(member, ictx),
         _ => IommufdOwner::NotOwned,
     }
 }
@@ -153,7 +154,7 @@ enum Proof<'a> {
     /// Group files (group users).
     Groups(&'a [GroupFile]),
     /// The iommufd context the caller's device is bound to (character device users).
-    Iommufd(Option<Iommufd<'a>>),
+    Iommufd(Option<&'a Iommufd<'a>>),
 }
 
 /// `VFIO_DEVICE_PCI_HOT_RESET` (`vfio_pci_ioctl_pci_hot_reset()`).
@@ -164,13 +165,16 @@ pub(crate) fn hot_reset(dev: &Dev, arg: usize) -> Result<isize> {
     if (argsz as usize) < HEADER || flags != 0 {
         return Err(EINVAL);
     }
+    // How the device was opened is only stable under the set's lock, held from here on.
+    let set = dev.lock_dev_set();
     // Group users prove ownership with group files, character device users with none.
-    if (n != 0) == dev.cdev_opened() {
+    if (n != 0) == set.cdev_opened(dev) {
         return Err(EINVAL);
     }
     let reset = pdev.hot_reset().ok_or(ENODEV)?;
     if n == 0 {
-        return reset_set(dev, pdev, Proof::Iommufd(dev.iommufd()));
+        let ictx = set.iommufd(dev);
+        return reset_set(&set, pdev, Proof::Iommufd(ictx.as_ref()));
     }
     // At most one group per affected function: bounds what is read from user space.
     // CAST: u32 to usize is lossless on 64-bit.
@@ -178,7 +182,9 @@ pub(crate) fn hot_reset(dev: &Dev, arg: usize) -> Result<isize> {
     if n > count(pdev, reset)? {
         return Err(EINVAL);
     }
-    let mut reader = UserSlice::new(UserPtr::from_addr(arg + HEADER), n * 4).reader();
+    // `read_words` checked that `arg` is a user address; the array follows the header.
+    let fds_at = arg.wrapping_add(HEADER);
+    let mut reader = UserSlice::new(UserPtr::from_addr(fds_at), n * 4).reader();
     let mut fds = KVec::with_capacity(n, GFP_KERNEL)?;
     for _ in 0..n {
         fds.push(reader.read::<i32>()?, GFP_KERNEL)?;
@@ -188,7 +194,7 @@ pub(crate) fn hot_reset(dev: &Dev, arg: usize) -> Result<isize> {
     for fd in fds {
         groups.push(GroupFile::fget(fd)?, GFP_KERNEL)?;
     }
-    reset_set(dev, pdev, Proof::Groups(&groups))
+    reset_set(&set, pdev, Proof::Groups(&groups))
 }
 
 /// Whether a hot reset from `pdev` affects only members of `set`: then every function it
@@ -201,21 +207,30 @@ fn resettable(pdev: &pci::Device<Bound>, set: &DevSet<'_, RvfioDevice>) -> bool 
         .is_ok()
 }
 
-/// Resets the slot or bus of `dev`'s set (`vfio_pci_dev_set_hot_reset()`): each member must be
-/// owned per `proof`, and is held still meanwhile: its locks taken (without waiting: `EBUSY`
-/// on contention, since several devices' locks are taken at once), its mappings zapped, its
-/// memory gate closed, and, if open, brought to D0 restoring what D3hot lost.
-fn reset_set(dev: &Dev, pdev: &pci::Device<Bound>, proof: Proof<'_>) -> Result<isize> {
-    let set = dev.lock_dev_set();
-    if !resettable(pdev, &set) {
+/// Resets the slot or bus of `set` (`vfio_pci_dev_set_hot_reset()`): each member must be
+/// owned per `proof`, and is held still meanwhile: its memory lock taken (without waiting:
+/// `EBUSY` on contention, since several devices' locks are taken at once), its mappings zapped,
+/// its memory gate closed, and, if open, brought to D0 restoring what D3hot lost.
+///
+/// Unlike vfio-pci, no runtime PM reference is taken on the members: rvfio-pci never lets a
+/// function runtime-suspend, and closed members are left in D0. Idle D3 would have to wake
+/// them here and in [`reset_unused_set`].
+fn reset_set(
+    set: &DevSet<'_, RvfioDevice>,
+    pdev: &pci::Device<Bound>,
+    proof: Proof<'_>,
+) -> Result<isize> {
+    if !resettable(pdev, set) {
         return Err(EINVAL);
     }
-    let mut held = KVec::new();
+    // Allocated before anything is zapped, so that a failure leaves the members untouched.
+    let mut held = KVec::with_capacity(set.members().count(), GFP_KERNEL)?;
+    let (start, len) = cfgspace::bar_range();
     for member in set.members() {
         let owned = match &proof {
             Proof::Groups(groups) => groups.iter().any(|g| member.in_group(g)),
             Proof::Iommufd(Some(ictx)) => matches!(
-                member.iommufd_owner(&set, ictx),
+                set.iommufd_owner(member, ictx),
                 IommufdOwner::Bound(_) | IommufdOwner::GroupOwned
             ),
             Proof::Iommufd(None) => false,
@@ -223,23 +238,22 @@ fn reset_set(dev: &Dev, pdev: &pci::Device<Bound>, proof: Proof<'_>) -> Result<i
         if !owned {
             return Err(EINVAL);
         }
-        let open = member.open.try_lock().ok_or(EBUSY)?;
         let memory = member.memory.try_lock().ok_or(EBUSY)?;
-        cfgspace::zap_bars(member);
-        held.push((member, open, memory), GFP_KERNEL)?;
+        member.zap_mappings(start, len);
+        held.push((member, memory), GFP_KERNEL)?;
     }
     // A reset brings functions to D0 behind the driver's back; functions that lose their state
     // in D3hot get it back first.
-    for (member, open, memory) in held.iter_mut() {
+    for (member, memory) in held.iter_mut() {
         member.gate_close();
         if let Some(bound) = set.bound_if_open(member) {
             if let Ok(mpdev) = bound_pdev(bound) {
-                let _ = cfgspace::set_power_state_locked(bound, mpdev, open, memory, 0);
+                let _ = cfgspace::set_power_state_locked(bound, mpdev, memory, 0);
             }
         }
     }
     let ret = pdev.reset_bus();
-    for (member, _, memory) in held.iter_mut() {
+    for (member, memory) in held.iter_mut() {
         memory.low_power = member.pdev.current_state() >= D3HOT;
         member.gate_open(memory);
     }
