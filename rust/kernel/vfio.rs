@@ -117,6 +117,54 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn request(_dev: &Device<Self, Bound>, _count: u32) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// Checks the token (a UUID) user space gave to open the device: the `vf_token=` option
+    /// after the device name in `VFIO_GROUP_GET_DEVICE_FD`, or `token_uuid` with
+    /// `VFIO_DEVICE_BIND_FLAG_TOKEN` in `VFIO_DEVICE_BIND_IOMMUFD`; `None` if it gave none.
+    /// An error refuses the open. With this callback the group path accepts
+    /// `"NAME vf_token=UUID"` as well as the bare device name.
+    fn match_token(_dev: &Device<Self, Bound>, _token: Option<&[u8; 16]>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `VFIO_DEVICE_FEATURE` for the features the VFIO core does not handle itself: `flags`
+    /// holds the feature and `VFIO_DEVICE_FEATURE_{GET,SET,PROBE}`, `arg`/`argsz` the user data
+    /// after the header (see [`check_feature`]).
+    fn device_feature(
+        _dev: &Device<Self, Bound>,
+        _flags: u32,
+        _arg: usize,
+        _argsz: usize,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// Returns a new random token (a version 4 UUID, `uuid_gen()`), such as the VF token a PF
+/// starts with.
+pub fn random_token() -> [u8; 16] {
+    let mut uuid = bindings::uuid_t::default();
+    // SAFETY: `uuid` is a valid output buffer.
+    unsafe { bindings::uuid_gen(&mut uuid) };
+    uuid.b
+}
+
+/// Checks a `VFIO_DEVICE_FEATURE` request against what a feature supports
+/// (`vfio_check_feature()`): `Ok(false)` when it only probes, `Ok(true)` when the GET or SET
+/// should be carried out, `EINVAL` for an operation the feature lacks or data shorter than
+/// `minsz`.
+pub fn check_feature(flags: u32, argsz: usize, supported: u32, minsz: usize) -> Result<bool> {
+    let ops = flags & (uapi::VFIO_DEVICE_FEATURE_GET | uapi::VFIO_DEVICE_FEATURE_SET);
+    if ops & !supported != 0 {
+        return Err(EINVAL);
+    }
+    if flags & uapi::VFIO_DEVICE_FEATURE_PROBE != 0 {
+        return Ok(false);
+    }
+    if ops == 0 || argsz < minsz {
+        return Err(EINVAL);
+    }
+    Ok(true)
 }
 
 /// What `VFIO_DEVICE_GET_REGION_INFO` reports for one region.
@@ -357,7 +405,8 @@ pub struct Registration<'a, T: Operations> {
 
 impl<'a, T: Operations> Registration<'a, T> {
     /// Allocates a VFIO device for `parent` holding the data `init` makes, and registers it for
-    /// a physical device in an IOMMU group (`vfio_register_group_dev()`).
+    /// a physical device in an IOMMU group (`vfio_register_group_dev()`), in the device set
+    /// `set` (see [`devset`]), or in a set of its own for `None`.
     ///
     /// # Safety
     ///
@@ -415,6 +464,21 @@ impl<'a, T: Operations> Registration<'a, T> {
     /// Returns the registered device.
     pub fn device(&self) -> &ARef<Device<T>> {
         &self.dev
+    }
+
+    /// Returns the device in the [`Bound`] context, as its callbacks see it, while it is
+    /// registered. `locked` proves the parent's device lock is held, under which the bus
+    /// driver's unbind (and so [`Registration::unregister`]) cannot run.
+    pub fn bound<'b>(
+        &'b self,
+        locked: &'b device::Device<device::Core<'_>>,
+    ) -> Option<&'b Device<T, Bound>> {
+        let _ = locked;
+        // SAFETY: While registered (and the registration cannot end while the device lock is
+        // held), the device is what callbacks see. `Ctx` is a zero-sized marker.
+        self.registered
+            .load(Ordering::Acquire)
+            .then(|| unsafe { &*core::ptr::from_ref(&*self.dev).cast::<Device<T, Bound>>() })
     }
 
     /// Unregisters the device, waiting until user space has closed it. Idempotent.
@@ -530,10 +594,22 @@ impl<T: Operations> VTable<T> {
         } else {
             None
         },
-        match_: None,
-        match_token_uuid: None,
+        match_: if T::HAS_MATCH_TOKEN {
+            Some(Self::match_)
+        } else {
+            None
+        },
+        match_token_uuid: if T::HAS_MATCH_TOKEN {
+            Some(Self::match_token_uuid)
+        } else {
+            None
+        },
         dma_unmap: None,
-        device_feature: None,
+        device_feature: if T::HAS_DEVICE_FEATURE {
+            Some(Self::device_feature)
+        } else {
+            None
+        },
     };
 
     const VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
@@ -719,6 +795,97 @@ impl<T: Operations> VTable<T> {
     unsafe extern "C" fn request(vdev: *mut bindings::vfio_device, count: c_uint) {
         // SAFETY: Per the function's safety requirement.
         T::request(unsafe { Device::<T, Bound>::from_raw(vdev) }, count);
+    }
+
+    /// The group path's device lookup (`VFIO_GROUP_GET_DEVICE_FD`): `buf` must be the parent's
+    /// name, optionally followed by spaces and one `vf_token=UUID` option (as
+    /// `vfio_pci_core_match()` parses it). Returns 1 for a match, 0 for none, or an errno.
+    ///
+    /// # Safety
+    ///
+    /// Called by the VFIO core for a registered device (under the group's device lock), with a
+    /// NUL-terminated `buf`.
+    unsafe extern "C" fn match_(vdev: *mut bindings::vfio_device, buf: *mut c_char) -> c_int {
+        // SAFETY: Per the function's safety requirement.
+        let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
+        // SAFETY: `buf` is NUL-terminated and outlives the call.
+        let buf = unsafe { CStr::from_char_ptr(buf) }.to_bytes();
+        let name = dev.parent().name().to_bytes();
+        let Some(mut rest) = buf.strip_prefix(name) else {
+            return 0;
+        };
+        if !rest.is_empty() && rest[0] != b' ' {
+            return 0;
+        }
+        const OPT: &[u8] = b"vf_token=";
+        const UUID_LEN: usize = 36;
+        let mut token = None;
+        loop {
+            while let [b' ', tail @ ..] = rest {
+                rest = tail;
+            }
+            if rest.is_empty() {
+                break;
+            }
+            match rest.strip_prefix(OPT) {
+                Some(tail) if token.is_none() => {
+                    if tail.len() < UUID_LEN {
+                        return EINVAL.to_errno();
+                    }
+                    let mut text = [0u8; UUID_LEN + 1];
+                    text[..UUID_LEN].copy_from_slice(&tail[..UUID_LEN]);
+                    let mut uuid = bindings::uuid_t::default();
+                    // SAFETY: `text` is a NUL-terminated string, `uuid` a valid output.
+                    let ret = unsafe { bindings::uuid_parse(text.as_ptr().cast(), &mut uuid) };
+                    if ret != 0 {
+                        return ret;
+                    }
+                    token = Some(uuid.b);
+                    rest = &tail[UUID_LEN..];
+                }
+                // Unknown or repeated option.
+                _ => return EINVAL.to_errno(),
+            }
+        }
+        match T::match_token(dev, token.as_ref()) {
+            Ok(()) => 1,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the VFIO core for a registered device, with `uuid` NULL or valid.
+    unsafe extern "C" fn match_token_uuid(
+        vdev: *mut bindings::vfio_device,
+        uuid: *const bindings::uuid_t,
+    ) -> c_int {
+        // SAFETY: Per the function's safety requirement.
+        let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
+        // SAFETY: `uuid` is NULL or valid for the call.
+        let token = unsafe { uuid.as_ref() }.map(|u| &u.b);
+        match T::match_token(dev, token) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the VFIO core's `VFIO_DEVICE_FEATURE` handler for an open device; `arg` is a
+    /// user pointer.
+    unsafe extern "C" fn device_feature(
+        vdev: *mut bindings::vfio_device,
+        flags: u32,
+        arg: *mut c_void,
+        argsz: usize,
+    ) -> c_int {
+        // SAFETY: Per the function's safety requirement.
+        let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
+        match T::device_feature(dev, flags, arg as usize, argsz) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
     }
 }
 

@@ -35,6 +35,16 @@ pub const VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED: u32 =
 pub const VFIO_PCI_DEVID_OWNED: u32 = 0;
 /// `vfio_pci_dependent_device.devid`: not owned by the caller (C's -1).
 pub const VFIO_PCI_DEVID_NOT_OWNED: u32 = u32::MAX;
+/// `vfio_device_feature.flags`: the feature number.
+pub const VFIO_DEVICE_FEATURE_MASK: u32 = bindings::VFIO_DEVICE_FEATURE_MASK;
+/// `vfio_device_feature.flags`: read the feature's data.
+pub const VFIO_DEVICE_FEATURE_GET: u32 = bindings::VFIO_DEVICE_FEATURE_GET;
+/// `vfio_device_feature.flags`: write the feature's data.
+pub const VFIO_DEVICE_FEATURE_SET: u32 = bindings::VFIO_DEVICE_FEATURE_SET;
+/// `vfio_device_feature.flags`: only ask whether the operations are supported.
+pub const VFIO_DEVICE_FEATURE_PROBE: u32 = bindings::VFIO_DEVICE_FEATURE_PROBE;
+/// Feature: the VF token of an SR-IOV PF (SET only, a UUID).
+pub const VFIO_DEVICE_FEATURE_PCI_VF_TOKEN: u32 = bindings::VFIO_DEVICE_FEATURE_PCI_VF_TOKEN;
 /// `VFIO_DEVICE_IOEVENTFD`.
 pub const VFIO_DEVICE_IOEVENTFD: u32 = _IO(VFIO_TYPE, VFIO_BASE + 16);
 /// `vfio_device_ioeventfd.flags`: the access size in bytes (1, 2, 4 or 8).

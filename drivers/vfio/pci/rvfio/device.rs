@@ -21,6 +21,10 @@ use crate::{
         PCI_PM_CTRL,
         PCI_PM_CTRL_NO_SOFT_RESET, //
     }, //
+    sriov::{
+        self,
+        Sriov, //
+    },
 };
 use core::sync::atomic::{
     AtomicBool,
@@ -72,8 +76,6 @@ pub(crate) struct OpenState {
     pub(crate) irqs: Irqs,
     /// BAR writes triggered by eventfds.
     pub(crate) ioeventfds: IoEventFds,
-    /// The state saved on entering D3hot, for functions that lose it there.
-    pub(crate) pm_save: Option<pci::SavedState>,
 }
 
 /// What the memory lock protects: whether BARs may be accessed (vfio-pci's
@@ -84,6 +86,8 @@ pub(crate) struct Memory {
     pub(crate) decode: bool,
     /// The function is in D3hot or deeper.
     pub(crate) low_power: bool,
+    /// The state saved on entering D3hot, for functions that lose it there.
+    pub(crate) pm_save: Option<pci::SavedState>,
 }
 
 impl Memory {
@@ -145,6 +149,10 @@ pub(crate) struct RvfioDevice {
     /// function of the device set is open (vfio-pci's `needs_reset`). Changed under the device
     /// set's lock.
     pub(crate) needs_reset: AtomicBool,
+    /// The function's part in SR-IOV: a PF's VF token, a VF's PF token.
+    pub(crate) sriov: Sriov,
+    /// A PF has SR-IOV enabled: it must stay in D0 (vfio-pci's `sriov_active`).
+    pub(crate) sriov_active: AtomicBool,
 }
 
 impl RvfioDevice {
@@ -172,7 +180,7 @@ impl RvfioDevice {
         *self.mmio.lock() = Gate::from(memory);
     }
 
-    pub(crate) fn new(pdev: &pci::Device<Bound>) -> impl PinInit<Self, Error> + '_ {
+    pub(crate) fn new(pdev: &pci::Device<Bound>, sriov: Sriov) -> impl PinInit<Self, Error> + '_ {
         let pm_restore = needs_pm_restore(pdev);
         try_pin_init!(Self {
             pdev: pdev.into(),
@@ -183,6 +191,8 @@ impl RvfioDevice {
             msi_qmax: AtomicU8::new(0),
             needs_pm_restore: pm_restore,
             needs_reset: AtomicBool::new(false),
+            sriov,
+            sriov_active: AtomicBool::new(false),
         })
     }
 }
@@ -202,12 +212,12 @@ fn needs_pm_restore(pdev: &pci::Device<Bound>) -> bool {
 /// MSI/MSI-X state after the reset.
 fn reset(dev: &vfio::Device<RvfioDevice, Bound>) -> Result<isize> {
     let pdev = bound_pdev(dev)?;
-    let mut open = dev.open.lock();
+    let open = dev.open.lock();
     if !open.reset_works {
         return Err(EINVAL);
     }
     // A reset from a low-power state would reach D0 without restoring what D3hot lost.
-    let _ = cfgspace::set_power_state(dev, pdev, &mut open, 0);
+    let _ = cfgspace::set_power_state(dev, pdev, 0);
     drop(open);
     let mut memory = dev.memory.lock();
     cfgspace::zap_bars(dev);
@@ -275,13 +285,14 @@ impl vfio::Operations for RvfioDevice {
             dev.memory_change(&mut memory, |m| {
                 *m = Memory {
                     decode: config.memory_decode(),
-                    low_power: false,
+                    ..Memory::default()
                 }
             });
         }
         open.irq_counts = irq::counts(pdev, &config);
         open.config = Some(config);
         open.msix_table = regions::msix_table(pdev);
+        sriov::vf_user(dev, true);
         Ok(())
     }
 
@@ -290,9 +301,10 @@ impl vfio::Operations for RvfioDevice {
             return;
         };
         let mut open = dev.open.lock();
+        sriov::vf_user(dev, false);
 
         // The function may have been left in a low-power state.
-        let _ = cfgspace::set_power_state(dev, pdev, &mut open, 0);
+        let _ = cfgspace::set_power_state(dev, pdev, 0);
         pdev.clear_master();
         irq::teardown(dev, pdev, &mut open);
         // Each waits for its handler; they hold BAR mappings released below.
@@ -386,6 +398,19 @@ impl vfio::Operations for RvfioDevice {
 
     fn request(dev: &vfio::Device<Self, Bound>, count: u32) {
         irq::request(dev, count);
+    }
+
+    fn match_token(dev: &vfio::Device<Self, Bound>, token: Option<&[u8; 16]>) -> Result {
+        sriov::match_token(dev, token)
+    }
+
+    fn device_feature(
+        dev: &vfio::Device<Self, Bound>,
+        flags: u32,
+        arg: usize,
+        argsz: usize,
+    ) -> Result {
+        sriov::device_feature(dev, flags, arg, argsz)
     }
 
     fn fault(dev: &vfio::Device<Self, Bound>, fault: &vfio::Fault<'_>) -> vfio::VmFault {

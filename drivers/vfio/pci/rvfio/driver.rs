@@ -43,18 +43,13 @@ impl pci::Driver for RvfioPci {
             dev_warn!(pdev, "cannot bind to PF with SR-IOV enabled\n");
             return Err(EBUSY);
         }
-        // Until VF tokens exist (vfio-pci requires one when the PF is user-owned), VFs are
-        // refused rather than handed out without one.
-        if pdev.is_virtfn() {
-            dev_info!(pdev, "VFs are not supported yet\n");
-            return Err(EINVAL);
-        }
+        let sriov = crate::sriov::probe(pdev)?;
         // SAFETY: The registration is returned as the driver data, which the PCI core keeps
         // until the device is unbound, and `unbind` unregisters it first.
         let reg = unsafe {
             vfio::Registration::new_physical(
                 pdev.as_ref(),
-                RvfioDevice::new(pdev),
+                RvfioDevice::new(pdev, sriov),
                 crate::hotreset::set_id(pdev),
             )
         }
@@ -75,7 +70,22 @@ impl pci::Driver for RvfioPci {
         pci::ErsResult::CanRecover
     }
 
-    fn unbind<'bound>(_pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+    const HAS_SRIOV_CONFIGURE: bool = true;
+
+    fn sriov_configure<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        this: Pin<&Self::Data<'bound>>,
+        nr_virtfn: u32,
+    ) -> Result<u32> {
+        let dev = this.bound(pdev.as_ref()).ok_or(ENODEV)?;
+        crate::sriov::configure(dev, pdev, nr_virtfn)
+    }
+
+    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        // As vfio-pci: the VFs go first (their users are asked to let go).
+        if let Some(dev) = this.bound(pdev.as_ref()) {
+            crate::sriov::disable(dev, pdev);
+        }
         // Wait for user space to let go while the device is still bound, as vfio-pci's remove.
         this.unregister();
     }

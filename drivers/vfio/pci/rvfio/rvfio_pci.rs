@@ -28,6 +28,7 @@ mod ioeventfd;
 mod irq;
 mod regions;
 mod regs;
+mod sriov;
 
 use kernel::{
     pci,
@@ -40,6 +41,12 @@ module! {
     authors: ["rvfio-pci developers"],
     description: "VFIO PCI bus driver written in Rust",
     license: "GPL",
+    params: {
+        enable_sriov: bool {
+            default: false,
+            description: "Enable support for SR-IOV configuration (as vfio-pci's: VFs of a PF owned by user space only work if its user supports them)",
+        },
+    },
 }
 
 /// The module: registers the PCI driver.
@@ -54,6 +61,8 @@ struct RvfioModule {
 
 impl kernel::InPlaceModule for RvfioModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        // SAFETY: Once, before the driver is registered.
+        unsafe { sriov::init() };
         try_pin_init!(Self {
             _driver <- kernel::driver::Registration::new(c"rvfio-pci", module),
         })
