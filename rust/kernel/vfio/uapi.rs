@@ -45,6 +45,13 @@ pub const VFIO_DEVICE_FEATURE_SET: u32 = bindings::VFIO_DEVICE_FEATURE_SET;
 pub const VFIO_DEVICE_FEATURE_PROBE: u32 = bindings::VFIO_DEVICE_FEATURE_PROBE;
 /// Feature: the VF token of an SR-IOV PF (SET only, a UUID).
 pub const VFIO_DEVICE_FEATURE_PCI_VF_TOKEN: u32 = bindings::VFIO_DEVICE_FEATURE_PCI_VF_TOKEN;
+/// Feature: enter a low-power state (SET only, no data).
+pub const VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY: u32 = bindings::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY;
+/// Feature: enter a low-power state, with an eventfd signalled on wake-up (SET only).
+pub const VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP: u32 =
+    bindings::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP;
+/// Feature: leave the low-power state (SET only, no data).
+pub const VFIO_DEVICE_FEATURE_LOW_POWER_EXIT: u32 = bindings::VFIO_DEVICE_FEATURE_LOW_POWER_EXIT;
 /// `VFIO_DEVICE_IOEVENTFD`.
 pub const VFIO_DEVICE_IOEVENTFD: u32 = _IO(VFIO_TYPE, VFIO_BASE + 16);
 /// `vfio_device_ioeventfd.flags`: the access size in bytes (1, 2, 4 or 8).

@@ -31,6 +31,7 @@ use crate::regs::{
 };
 use kernel::{
     device::Bound,
+    eventfd::EventFd,
     pci,
     prelude::*,
     vfio::{
@@ -260,6 +261,33 @@ pub(crate) fn set_power_state(
         zap_bars(dev);
     }
     dev.memory_change(&mut memory, |m| set_power_state_locked(dev, pdev, m, state))
+}
+
+/// `VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY[_WITH_WAKEUP]` (`vfio_pci_runtime_pm_entry()`): zaps
+/// the mappings, which then refuse to fault until the exit. `EINVAL` if already in low power.
+///
+/// vfio-pci then lets runtime PM suspend the function, and signals `wake` when an access
+/// resumes it; rvfio-pci has no runtime PM, exactly like vfio-pci in a kernel without
+/// `CONFIG_PM`: the function stays powered and `wake` is only held.
+pub(crate) fn low_power_entry(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    wake: Option<EventFd>,
+) -> Result {
+    let mut memory = dev.memory.lock();
+    zap_bars(dev);
+    if memory.pm_engaged {
+        return Err(EINVAL);
+    }
+    memory.pm_engaged = true;
+    memory.pm_wake = wake;
+    Ok(())
+}
+
+/// `VFIO_DEVICE_FEATURE_LOW_POWER_EXIT` (`vfio_pci_runtime_pm_exit()`); also at close.
+pub(crate) fn low_power_exit(dev: &vfio::Device<RvfioDevice, Bound>) {
+    let mut memory = dev.memory.lock();
+    memory.pm_engaged = false;
+    memory.pm_wake = None;
 }
 
 /// The transition of [`set_power_state`], for a caller that holds the memory lock, has closed

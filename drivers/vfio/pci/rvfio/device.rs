@@ -33,6 +33,7 @@ use core::sync::atomic::{
 };
 use kernel::{
     device::Bound,
+    eventfd::EventFd,
     new_mutex,
     new_spinlock,
     new_spinlock_irq,
@@ -88,6 +89,11 @@ pub(crate) struct Memory {
     pub(crate) low_power: bool,
     /// The state saved on entering D3hot, for functions that lose it there.
     pub(crate) pm_save: Option<pci::SavedState>,
+    /// User space asked for low power (`VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY*`): mappings stay
+    /// zapped until it leaves (vfio-pci's `pm_runtime_engaged`).
+    pub(crate) pm_engaged: bool,
+    /// The wake-up eventfd given with the entry, kept until the exit.
+    pub(crate) pm_wake: Option<EventFd>,
 }
 
 impl Memory {
@@ -410,7 +416,37 @@ impl vfio::Operations for RvfioDevice {
         arg: usize,
         argsz: usize,
     ) -> Result {
-        sriov::device_feature(dev, flags, arg, argsz)
+        const SET: u32 = uapi::VFIO_DEVICE_FEATURE_SET;
+        match flags & uapi::VFIO_DEVICE_FEATURE_MASK {
+            uapi::VFIO_DEVICE_FEATURE_PCI_VF_TOKEN => sriov::device_feature(dev, flags, arg, argsz),
+            uapi::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY => {
+                if vfio::check_feature(flags, argsz, SET, 0)? {
+                    cfgspace::low_power_entry(dev, None)?;
+                }
+                Ok(())
+            }
+            uapi::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP => {
+                // `struct vfio_device_low_power_entry_with_wakeup`: the eventfd and a reserved
+                // word.
+                if vfio::check_feature(flags, argsz, SET, 8)? {
+                    let [fd, _] = vfio::read_words::<2>(arg)?;
+                    // CAST: the UAPI field is an `__s32`.
+                    let fd = fd as i32;
+                    if fd < 0 {
+                        return Err(EINVAL);
+                    }
+                    cfgspace::low_power_entry(dev, Some(EventFd::from_fd(fd)?))?;
+                }
+                Ok(())
+            }
+            uapi::VFIO_DEVICE_FEATURE_LOW_POWER_EXIT => {
+                if vfio::check_feature(flags, argsz, SET, 0)? {
+                    cfgspace::low_power_exit(dev);
+                }
+                Ok(())
+            }
+            _ => Err(ENOTTY),
+        }
     }
 
     fn fault(dev: &vfio::Device<Self, Bound>, fault: &vfio::Fault<'_>) -> vfio::VmFault {

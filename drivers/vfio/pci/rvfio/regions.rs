@@ -161,7 +161,7 @@ pub(crate) fn fault(
     // CAST: physical addresses fit in `usize` on 64-bit kernels.
     let pfn = (start as usize >> PAGE_SHIFT) + req.page + fault.page_in_vma();
     let memory = dev.memory.lock();
-    if !memory.enabled() {
+    if !memory.enabled() || memory.pm_engaged {
         return vfio::VmFault::SIGBUS;
     }
     // SAFETY: `mmap` checked that the mapping lies inside memory BAR `req.index` of the function

@@ -231,16 +231,13 @@ pub(crate) fn vf_user(dev: &RvfioDevice, open: bool) {
     }
 }
 
-/// `VFIO_DEVICE_FEATURE` (`vfio_pci_core_ioctl_feature()`): only the VF token is supported.
+/// `VFIO_DEVICE_FEATURE_PCI_VF_TOKEN` (`vfio_pci_core_feature_token()`).
 pub(crate) fn device_feature(
     dev: &vfio::Device<RvfioDevice, Bound>,
     flags: u32,
     arg: usize,
     argsz: usize,
 ) -> Result {
-    if flags & uapi::VFIO_DEVICE_FEATURE_MASK != uapi::VFIO_DEVICE_FEATURE_PCI_VF_TOKEN {
-        return Err(ENOTTY);
-    }
     let Some(vf_token) = &dev.sriov.vf_token else {
         return Err(ENOTTY);
     };
