@@ -10,6 +10,7 @@
 //! C header: [`include/linux/pci.h`](srctree/include/linux/pci.h)
 
 use super::Device;
+use crate::ffi::c_ulong;
 use crate::{
     bindings,
     device,
@@ -18,7 +19,6 @@ use crate::{
     sync::aref::ARef,
     types::Opaque, //
 };
-use crate::ffi::c_ulong;
 use core::{
     marker::PhantomPinned,
     ptr::NonNull, //
