@@ -51,7 +51,7 @@ for d in vfio vfio/rvfio; do
 	make -s -C "$TREE/tools/testing/selftests/$d" OUTPUT="$TREE/tools/testing/selftests/$d" >/dev/null
 done
 for t in rvfio_uapi_test rvfio_uapi_dump rvfio_irq_test rvfio_ioeventfd_test rvfio_teardown_test \
-	rvfio_err_test rvfio_hotreset_test rvfio_unplug_test; do
+	rvfio_err_test rvfio_hotreset_test rvfio_unplug_test rvfio_sriov_test; do
 	[ -x "$TREE/tools/testing/selftests/vfio/rvfio/$t" ] || die "selftest $t was not built"
 done
 echo "$kv" >"$CACHE/kernelrelease"

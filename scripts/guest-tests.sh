@@ -16,6 +16,8 @@ echo "== upstream VFIO selftests (vfio-pci vs rvfio-pci)"
 bash "$dir/upstream.sh" -o "$RVFIO_OUT/upstream" || rc=1
 echo "== hot reset (vfio-pci vs rvfio-pci)"
 bash "$dir/hotreset.sh" || rc=1
+echo "== SR-IOV VF tokens (vfio-pci vs rvfio-pci)"
+bash "$dir/sriov.sh" || rc=1
 # Last: the AER injector swaps the config accessors of the buses it touches for good, and its
 # lockdep report (see vm.sh) switches lockdep off for whatever would run after it.
 echo "== ERR from PCI error recovery (vfio-pci vs rvfio-pci)"

@@ -168,6 +168,9 @@ pub(crate) fn disable(dev: &vfio::Device<RvfioDevice, Bound>, pdev: &pci::Device
 }
 
 /// Checks the token user space opens `dev` with (`vfio_pci_core_match_token_uuid()`).
+///
+/// vfio-pci logs refusals rate-limited; without rate-limited printing in Rust, they are debug
+/// messages here, so that user space cannot flood the log.
 pub(crate) fn match_token(
     dev: &vfio::Device<RvfioDevice, Bound>,
     token: Option<&[u8; 16]>,
@@ -179,18 +182,18 @@ pub(crate) fn match_token(
                 // The PF is not owned through rvfio-pci: no token.
                 return Ok(());
             }
-            dev_info!(
+            dev_dbg!(
                 pdev,
                 "VF token incorrectly provided, PF not bound to rvfio-pci\n"
             );
             return Err(EINVAL);
         };
         let Some(token) = token else {
-            dev_info!(pdev, "VF token required to access device\n");
+            dev_dbg!(pdev, "VF token required to access device\n");
             return Err(EACCES);
         };
         if pf_token.state.lock().uuid != *token {
-            dev_info!(pdev, "Incorrect VF token provided for device\n");
+            dev_dbg!(pdev, "Incorrect VF token provided for device\n");
             return Err(EACCES);
         }
         return Ok(());
@@ -200,11 +203,11 @@ pub(crate) fn match_token(
         if state.users != 0 {
             // VFs are in use: the PF's user must show it knows their token.
             let Some(token) = token else {
-                dev_info!(pdev, "VF token required to access device\n");
+                dev_dbg!(pdev, "VF token required to access device\n");
                 return Err(EACCES);
             };
             if state.uuid != *token {
-                dev_info!(pdev, "Incorrect VF token provided for device\n");
+                dev_dbg!(pdev, "Incorrect VF token provided for device\n");
                 return Err(EACCES);
             }
         } else if let Some(token) = token {
@@ -213,7 +216,7 @@ pub(crate) fn match_token(
         return Ok(());
     }
     if token.is_some() {
-        dev_info!(pdev, "VF token incorrectly provided, not a PF or VF\n");
+        dev_dbg!(pdev, "VF token incorrectly provided, not a PF or VF\n");
         return Err(EINVAL);
     }
     Ok(())
