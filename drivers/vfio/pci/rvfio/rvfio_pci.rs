@@ -57,6 +57,8 @@ module! {
 struct RvfioModule {
     #[pin]
     _driver: kernel::driver::Registration<pci::Adapter<driver::RvfioPci>>,
+    /// Dropped after the driver (fields drop in order), once every PF has left the list.
+    _sriov: sriov::PfList,
 }
 
 impl kernel::InPlaceModule for RvfioModule {
@@ -65,6 +67,7 @@ impl kernel::InPlaceModule for RvfioModule {
         unsafe { sriov::init() };
         try_pin_init!(Self {
             _driver <- kernel::driver::Registration::new(c"rvfio-pci", module),
+            _sriov: sriov::PfList,
         })
     }
 }
