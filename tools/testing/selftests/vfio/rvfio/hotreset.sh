@@ -26,22 +26,6 @@ mixed_cases=3
 passed=0
 failed=0
 
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# Every BDF with the vendor:device of $1 (lib.sh's find_bdf stops at the first).
-find_bdfs() {
-	local d id
-	case $1 in
-	pci-testdev) id=0x1b36:0x0005 ;;
-	*) id=$(dev_id "$1") || return 1 ;;
-	esac
-	for d in /sys/bus/pci/devices/*; do
-		if [ "$(cat "$d/vendor"):$(cat "$d/device")" = "$id" ]; then
-			basename "$d"
-		fi
-	done
-}
 
 # run WHAT LOG EXPECTED MODE FILTER: rvfio_hotreset_test in IOMMU mode MODE only, with
 # harness filter FILTER (-f or -F mixed_drivers); EXPECTED cases must pass, none skip.

@@ -10,6 +10,8 @@ dev_id() {
 	igb) echo 0x8086:0x10c9 ;;
 	virtio-net) echo 0x1af4:0x1041 ;;
 	virtio-rng) echo 0x1af4:0x1044 ;;
+	virtio-balloon) echo 0x1af4:0x1045 ;;
+	pci-testdev) echo 0x1b36:0x0005 ;;
 	*) return 1 ;;
 	esac
 }
@@ -25,6 +27,21 @@ find_bdf() {
 	done
 	return 1
 }
+
+# Every BDF with the vendor:device of test device $1 (find_bdf stops at the first).
+find_bdfs() {
+	local d id
+	id=$(dev_id "$1") || return 1
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$d/vendor"):$(cat "$d/device")" = "$id" ]; then
+			basename "$d"
+		fi
+	done
+}
+
+# Result lines of the test scripts, counted in the caller's $passed and $failed.
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 current_driver() {
 	local l

@@ -24,9 +24,6 @@ mkdir -p "$out"
 passed=0
 failed=0
 
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
 . "$here/lib.sh"
 
 modprobe vfio-pci || fail "modprobe vfio-pci"

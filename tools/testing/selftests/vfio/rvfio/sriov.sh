@@ -43,8 +43,6 @@ fi
 passed=0
 failed=0
 
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 # sriov_support DRIVER on|off: turns DRIVER's SR-IOV support on or off.
 sriov_support() {

@@ -44,19 +44,12 @@ problems+='|sleeping function called from invalid context|Call Trace:'
 passed=0
 failed=0
 
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 # The balloon's BDF, once it is present (up to 30 s).
 balloon() {
-	local d i
+	local i
 	for i in $(seq 150); do
-		for d in /sys/bus/pci/devices/*; do
-			if [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1af4:0x1045 ]; then
-				basename "$d"
-				return 0
-			fi
-		done
+		find_bdf virtio-balloon && return 0
 		sleep 0.2
 	done
 	return 1
