@@ -19,7 +19,7 @@ trap 'rm -f "$runfile"' EXIT
 p=$selfp f=$selff
 ok=1
 # Two boots: the main suite, then the hot-unplug tests (see guest-unplug.sh).
-for suite in "guest-tests.sh ${VM_TEST_TIMEOUT:-1500}" "guest-unplug.sh 900"; do
+for suite in "guest-tests.sh ${VM_TEST_TIMEOUT:-2700}" "guest-unplug.sh 900"; do
 	read -r script limit <<<"$suite"
 	VM_RUN_FILE=$runfile "$TOP/scripts/vm.sh" --timeout "$limit" -- bash "$TOP/scripts/$script"
 	rc=$?
