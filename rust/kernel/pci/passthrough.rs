@@ -64,7 +64,9 @@ macro_rules! user_config_accessors {
             pub fn $write(&self, offset: u16, val: $ty) -> Result {
                 // SAFETY: `self.as_raw()` is a valid `struct pci_dev`; the C function checks
                 // `offset` against the configuration space size and alignment.
-                pcibios_result(unsafe { bindings::$c_write(self.as_raw(), c_int::from(offset), val) })
+                pcibios_result(unsafe {
+                    bindings::$c_write(self.as_raw(), c_int::from(offset), val)
+                })
             }
         )*
     };

@@ -44,7 +44,7 @@ module! {
     params: {
         enable_sriov: bool {
             default: false,
-            description: "Enable support for SR-IOV configuration (as vfio-pci's: VFs of a PF owned by user space only work if its user supports them)",
+            description: "Enable SR-IOV configuration (VFs need support from the PF's user)",
         },
     },
 }

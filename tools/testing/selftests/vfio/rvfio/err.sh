@@ -26,9 +26,11 @@ for drv in vfio-pci rvfio-pci; do
 	rc=$?
 	totals=$(grep -E '^# Totals:' "$log")
 	if [ "$rc" = 0 ] && [[ "$totals" == *"pass:3 fail:0 "*"skip:0 "* ]]; then
-		passed=$((passed + 1)); echo "ok: $drv: rvfio_err_test (ERR from PCI error recovery)"
+		passed=$((passed + 1))
+		echo "ok: $drv: rvfio_err_test (ERR from PCI error recovery)"
 	else
-		failed=$((failed + 1)); echo "FAIL: $drv: rvfio_err_test exit $rc, $totals (see $log)"
+		failed=$((failed + 1))
+		echo "FAIL: $drv: rvfio_err_test exit $rc, $totals (see $log)"
 		grep -E '^(not ok|#.*(Expected|FAIL))' "$log" | head -10
 	fi
 	unbind "$bdf"

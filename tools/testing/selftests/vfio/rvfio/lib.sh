@@ -68,7 +68,8 @@ bind() {
 qmp() {
 	local i
 	rm -f "$RVFIO_OUT/qmp.out"
-	printf '%s\n' "$1" >"$RVFIO_OUT/qmp.in.tmp" && mv "$RVFIO_OUT/qmp.in.tmp" "$RVFIO_OUT/qmp.in"
+	printf '%s\n' "$1" >"$RVFIO_OUT/qmp.in.tmp" &&
+		mv "$RVFIO_OUT/qmp.in.tmp" "$RVFIO_OUT/qmp.in"
 	for i in $(seq 300); do
 		if [ -s "$RVFIO_OUT/qmp.out" ]; then
 			cat "$RVFIO_OUT/qmp.out"

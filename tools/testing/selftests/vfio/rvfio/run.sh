@@ -39,34 +39,41 @@ for name in $devices; do
 			fail "$name $bdf: bind to $drv"
 			continue
 		fi
-		for prog in rvfio_uapi_test rvfio_irq_test rvfio_ioeventfd_test rvfio_teardown_test; do
-			# The ioeventfd test needs edu's read-back registers; elsewhere it only skips.
+		for prog in rvfio_uapi_test rvfio_irq_test rvfio_ioeventfd_test \
+			    rvfio_teardown_test; do
+			# The ioeventfd test needs edu's read-back registers; elsewhere it
+			# only skips.
 			[ "$prog" = rvfio_ioeventfd_test ] && [ "$name" != edu ] && continue
 			log="$out/$name.$drv.$prog.log"
 			timeout 300 "$here/$prog" "$bdf" >"$log" 2>&1
 			rc=$?
 			totals=$(grep -E '^# Totals:' "$log")
 			p=$(echo "$totals" | sed -n 's/^# Totals: pass:\([0-9]*\) fail:.*/\1/p')
-			f=$(echo "$totals" | sed -n 's/^# Totals: pass:[0-9]* fail:\([0-9]*\) .*/\1/p')
+			f=$(echo "$totals" |
+				sed -n 's/^# Totals: pass:[0-9]* fail:\([0-9]*\) .*/\1/p')
 			if [ "$rc" = 0 ] && [ -n "$p" ] && [ "$p" -gt 0 ] && [ "${f:-1}" = 0 ]; then
 				pass "$name $drv: $prog ($p cases)"
 			else
 				fail "$name $drv: $prog exit $rc, $totals (see $log)"
-				grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed))' "$log" | head -10
+				grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed))' "$log" |
+					head -10
 			fi
 		done
 		for mode in $modes; do
-			if "$here/rvfio_uapi_dump" "$mode" "$bdf" >"$out/$name.$drv.$mode.dump" 2>&1; then
+			dump="$out/$name.$drv.$mode.dump"
+			if "$here/rvfio_uapi_dump" "$mode" "$bdf" >"$dump" 2>&1; then
 				pass "$name $drv $mode: open, dump, close"
 			else
-				fail "$name $drv $mode: rvfio_uapi_dump (see $out/$name.$drv.$mode.dump)"
+				fail "$name $drv $mode: rvfio_uapi_dump (see $dump)"
 			fi
 		done
 		# The same device reports the same through every access path.
 		for mode in $modes; do
-			if ! cmp -s "$out/$name.$drv.iommufd.dump" "$out/$name.$drv.$mode.dump"; then
+			ref="$out/$name.$drv.iommufd.dump"
+			dump="$out/$name.$drv.$mode.dump"
+			if ! cmp -s "$ref" "$dump"; then
 				fail "$name $drv: $mode dump differs from iommufd"
-				diff "$out/$name.$drv.iommufd.dump" "$out/$name.$drv.$mode.dump" | head -10
+				diff "$ref" "$dump" | head -10
 				continue 2
 			fi
 		done

@@ -328,18 +328,6 @@ static void still_works(int fd, __u32 id)
 	VFIO_ASSERT_EQ(read32(fd, cfg(PCI_VENDOR_ID)), id);
 }
 
-/* Every fixture runs in every IOMMU mode. */
-#define FIXTURE_VARIANT_ADD_IOMMU_MODE(_iommu_mode, _fixture)		\
-FIXTURE_VARIANT_ADD(_fixture, _iommu_mode) {				\
-	.iommu_mode = #_iommu_mode,					\
-}
-
-#define HOTRESET_VARIANTS(_fixture)					\
-FIXTURE_VARIANT(_fixture) {						\
-	const char *iommu_mode;						\
-};									\
-FIXTURE_VARIANT_ADD_ALL_IOMMU_MODES(_fixture)
-
 /*
  * SLOT: a slot reset, which affects the device alone. Its device_status shows
  * whether a reset happened.
@@ -353,7 +341,30 @@ FIXTURE(slot_reset) {
 	unsigned long long status;
 };
 
-HOTRESET_VARIANTS(slot_reset);
+/* Every fixture runs in every IOMMU mode of the selftest library. */
+FIXTURE_VARIANT(slot_reset) {
+	const char *iommu_mode;
+};
+
+FIXTURE_VARIANT_ADD(slot_reset, vfio_type1_iommu) {
+	.iommu_mode = MODE_VFIO_TYPE1_IOMMU,
+};
+
+FIXTURE_VARIANT_ADD(slot_reset, vfio_type1v2_iommu) {
+	.iommu_mode = MODE_VFIO_TYPE1V2_IOMMU,
+};
+
+FIXTURE_VARIANT_ADD(slot_reset, iommufd_compat_type1) {
+	.iommu_mode = MODE_IOMMUFD_COMPAT_TYPE1,
+};
+
+FIXTURE_VARIANT_ADD(slot_reset, iommufd_compat_type1v2) {
+	.iommu_mode = MODE_IOMMUFD_COMPAT_TYPE1V2,
+};
+
+FIXTURE_VARIANT_ADD(slot_reset, iommufd) {
+	.iommu_mode = MODE_IOMMUFD,
+};
 
 FIXTURE_SETUP(slot_reset)
 {
@@ -514,7 +525,29 @@ FIXTURE(bus_reset) {
 	bool cdev;
 };
 
-HOTRESET_VARIANTS(bus_reset);
+FIXTURE_VARIANT(bus_reset) {
+	const char *iommu_mode;
+};
+
+FIXTURE_VARIANT_ADD(bus_reset, vfio_type1_iommu) {
+	.iommu_mode = MODE_VFIO_TYPE1_IOMMU,
+};
+
+FIXTURE_VARIANT_ADD(bus_reset, vfio_type1v2_iommu) {
+	.iommu_mode = MODE_VFIO_TYPE1V2_IOMMU,
+};
+
+FIXTURE_VARIANT_ADD(bus_reset, iommufd_compat_type1) {
+	.iommu_mode = MODE_IOMMUFD_COMPAT_TYPE1,
+};
+
+FIXTURE_VARIANT_ADD(bus_reset, iommufd_compat_type1v2) {
+	.iommu_mode = MODE_IOMMUFD_COMPAT_TYPE1V2,
+};
+
+FIXTURE_VARIANT_ADD(bus_reset, iommufd) {
+	.iommu_mode = MODE_IOMMUFD,
+};
 
 FIXTURE_SETUP(bus_reset)
 {
@@ -720,7 +753,29 @@ FIXTURE(no_reset) {
 	bool cdev;
 };
 
-HOTRESET_VARIANTS(no_reset);
+FIXTURE_VARIANT(no_reset) {
+	const char *iommu_mode;
+};
+
+FIXTURE_VARIANT_ADD(no_reset, vfio_type1_iommu) {
+	.iommu_mode = MODE_VFIO_TYPE1_IOMMU,
+};
+
+FIXTURE_VARIANT_ADD(no_reset, vfio_type1v2_iommu) {
+	.iommu_mode = MODE_VFIO_TYPE1V2_IOMMU,
+};
+
+FIXTURE_VARIANT_ADD(no_reset, iommufd_compat_type1) {
+	.iommu_mode = MODE_IOMMUFD_COMPAT_TYPE1,
+};
+
+FIXTURE_VARIANT_ADD(no_reset, iommufd_compat_type1v2) {
+	.iommu_mode = MODE_IOMMUFD_COMPAT_TYPE1V2,
+};
+
+FIXTURE_VARIANT_ADD(no_reset, iommufd) {
+	.iommu_mode = MODE_IOMMUFD,
+};
 
 FIXTURE_SETUP(no_reset)
 {
@@ -778,7 +833,29 @@ FIXTURE(mixed_drivers) {
 	bool cdev;
 };
 
-HOTRESET_VARIANTS(mixed_drivers);
+FIXTURE_VARIANT(mixed_drivers) {
+	const char *iommu_mode;
+};
+
+FIXTURE_VARIANT_ADD(mixed_drivers, vfio_type1_iommu) {
+	.iommu_mode = MODE_VFIO_TYPE1_IOMMU,
+};
+
+FIXTURE_VARIANT_ADD(mixed_drivers, vfio_type1v2_iommu) {
+	.iommu_mode = MODE_VFIO_TYPE1V2_IOMMU,
+};
+
+FIXTURE_VARIANT_ADD(mixed_drivers, iommufd_compat_type1) {
+	.iommu_mode = MODE_IOMMUFD_COMPAT_TYPE1,
+};
+
+FIXTURE_VARIANT_ADD(mixed_drivers, iommufd_compat_type1v2) {
+	.iommu_mode = MODE_IOMMUFD_COMPAT_TYPE1V2,
+};
+
+FIXTURE_VARIANT_ADD(mixed_drivers, iommufd) {
+	.iommu_mode = MODE_IOMMUFD,
+};
 
 FIXTURE_SETUP(mixed_drivers)
 {

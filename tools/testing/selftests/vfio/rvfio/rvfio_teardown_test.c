@@ -168,7 +168,7 @@ static int vfio_irq_actions(bool show)
 
 	/* Action names follow the counts, separated by ", ". */
 	for (p = buf; (p = strstr(p, "vfio-")); p = end) {
-		end = p + strcspn(p, ", \n");
+		end = p + strcspn(p, ",\n ");
 		if (end - p >= (ptrdiff_t)len && !strncmp(end - len, suffix, len)) {
 			count++;
 			if (show)

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/compiler.h>
 #include <linux/pci_regs.h>
 
 #include <libvfio.h>
@@ -71,11 +72,11 @@ static unsigned long long fuzz_next(void)
  */
 static void fuzz(int fd, int ops)
 {
-	static unsigned char buf[8192] __attribute__((aligned(8)));
+	static unsigned char buf[8192] __aligned(8);
 	long page = getpagesize();
 	int i;
 
-	printf("fuzz (%d ops):", ops);
+	printf("%s (%d ops):", __func__, ops);
 	for (i = 0; i < ops; i++) {
 		unsigned long long r = fuzz_next(), index = r % 12;
 		unsigned long long off = (r >> 8) % 4 == 0 ? (fuzz_next() & ((1ULL << 40) - 1))
@@ -117,7 +118,8 @@ static void fuzz(int fd, int ops)
 			void *p;
 
 			off &= ~(page - 1);
-			p = mmap(NULL, mlen, PROT_READ, flags, fd, RVFIO_REGION_OFFSET(index) + off);
+			p = mmap(NULL, mlen, PROT_READ, flags, fd,
+				 RVFIO_REGION_OFFSET(index) + off);
 			if (p == MAP_FAILED) {
 				ret = -errno;
 			} else {
@@ -257,7 +259,7 @@ static int xioctl(int fd, unsigned long cmd, void *arg)
 }
 
 /* The request buffer is 4 KiB, so any argsz up to that describes real memory. */
-static unsigned char req_buf[4096] __attribute__((aligned(8)));
+static unsigned char req_buf[4096] __aligned(8);
 
 static int set_irqs(int fd, __u32 argsz, __u32 flags, __u32 index, __u32 start,
 		    __u32 count, const void *data, size_t len)
@@ -539,8 +541,8 @@ static void irq_fd_kinds(struct irq_env *e)
 {
 	unsigned int i;
 
-	printf("set_irqs trigger fds: -1, -2, INT_MIN, closed, /dev/null, eventfd, "
-	       "eventfd on vector n-1\n");
+	printf("%s\n",
+	       "set_irqs trigger fds: -1, -2, INT_MIN, closed, /dev/null, eventfd, eventfd on vector n-1");
 	for (i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
 		const __s32 fds[] = { -1, -2, INT_MIN, e->closed, e->devnull, e->efd };
 		unsigned int k;
@@ -1134,7 +1136,8 @@ int main(int argc, char *argv[])
 			       rvfio_pread(device->fd, b, 4, r.offset + r.size));
 			if (i == VFIO_PCI_ROM_REGION_INDEX && r.size) {
 				n = rvfio_pread(device->fd, b, 4, r.offset);
-				printf(" rom_header=%02x%02x%02x%02x n=%ld", b[0], b[1], b[2], b[3], n);
+				printf(" rom_header=%02x%02x%02x%02x n=%ld",
+				       b[0], b[1], b[2], b[3], n);
 			}
 			printf("\n");
 		}

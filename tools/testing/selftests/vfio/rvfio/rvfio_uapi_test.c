@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <linux/compiler.h>
 #include <linux/limits.h>
 #include <linux/pci_regs.h>
 #include <linux/sizes.h>
@@ -42,14 +43,26 @@ FIXTURE_VARIANT(rvfio_uapi) {
 	const char *iommu_mode;
 };
 
-#define FIXTURE_VARIANT_ADD_IOMMU_MODE(_iommu_mode)			\
-FIXTURE_VARIANT_ADD(rvfio_uapi, _iommu_mode) {				\
-	.iommu_mode = #_iommu_mode,					\
-}
+/* One variant per IOMMU mode of the selftest library. */
+FIXTURE_VARIANT_ADD(rvfio_uapi, vfio_type1_iommu) {
+	.iommu_mode = MODE_VFIO_TYPE1_IOMMU,
+};
 
-FIXTURE_VARIANT_ADD_ALL_IOMMU_MODES();
+FIXTURE_VARIANT_ADD(rvfio_uapi, vfio_type1v2_iommu) {
+	.iommu_mode = MODE_VFIO_TYPE1V2_IOMMU,
+};
 
-#undef FIXTURE_VARIANT_ADD_IOMMU_MODE
+FIXTURE_VARIANT_ADD(rvfio_uapi, iommufd_compat_type1) {
+	.iommu_mode = MODE_IOMMUFD_COMPAT_TYPE1,
+};
+
+FIXTURE_VARIANT_ADD(rvfio_uapi, iommufd_compat_type1v2) {
+	.iommu_mode = MODE_IOMMUFD_COMPAT_TYPE1V2,
+};
+
+FIXTURE_VARIANT_ADD(rvfio_uapi, iommufd) {
+	.iommu_mode = MODE_IOMMUFD,
+};
 
 FIXTURE_SETUP(rvfio_uapi)
 {
@@ -295,7 +308,7 @@ TEST_F(rvfio_uapi, bar_mmap)
 TEST_F(rvfio_uapi, edu_mmio)
 {
 	struct vfio_region_info info;
-	volatile __u32 *bar;
+	__u32 *bar;
 	__u8 id[4];
 
 	ASSERT_EQ(4, rvfio_pread(self->device->fd, id, 4,
@@ -310,13 +323,13 @@ TEST_F(rvfio_uapi, edu_mmio)
 	ASSERT_NE(MAP_FAILED, bar);
 
 	/* Identification: 0xRRrr00ed. */
-	ASSERT_EQ(0xed, bar[0] & 0xff);
+	ASSERT_EQ(0xed, READ_ONCE(bar[0]) & 0xff);
 	/* Liveness check: reads back the complement of what was written. */
-	bar[1] = 0x12345678;
-	ASSERT_EQ(~0x12345678u, bar[1]);
-	bar[1] = 0;
-	ASSERT_EQ(~0u, bar[1]);
-	ASSERT_EQ(0, munmap((void *)bar, info.size));
+	WRITE_ONCE(bar[1], 0x12345678);
+	ASSERT_EQ(~0x12345678u, READ_ONCE(bar[1]));
+	WRITE_ONCE(bar[1], 0);
+	ASSERT_EQ(~0u, READ_ONCE(bar[1]));
+	ASSERT_EQ(0, munmap(bar, info.size));
 }
 
 /* Offset of capability @id in the standard list, or 0. */
@@ -525,7 +538,7 @@ static void on_sigbus(int sig)
 }
 
 /* Reads a word of a mapping; returns 1 when the access raised SIGBUS. */
-static int read_faults(volatile __u32 *p, __u32 *out)
+static int read_faults(__u32 *p, __u32 *out)
 {
 	struct sigaction sa = { .sa_handler = on_sigbus }, old;
 	int faulted = 0;
@@ -534,7 +547,7 @@ static int read_faults(volatile __u32 *p, __u32 *out)
 	if (sigsetjmp(sigbus_jmp, 1))
 		faulted = 1;
 	else
-		*out = *p;
+		*out = READ_ONCE(*p);
 	sigaction(SIGBUS, &old, NULL);
 	return faulted;
 }
@@ -547,7 +560,7 @@ TEST_F(rvfio_uapi, memory_disable_zaps_mmap)
 {
 	int fd = self->device->fd;
 	struct vfio_region_info info;
-	volatile __u32 *map = NULL;
+	__u32 *map = NULL;
 	__u16 cmd, off;
 	__u32 v, w;
 	int bar;
@@ -576,7 +589,7 @@ TEST_F(rvfio_uapi, memory_disable_zaps_mmap)
 	ASSERT_EQ(2, pwrite(fd, &cmd, 2, cfg_off(PCI_COMMAND)));
 	ASSERT_EQ(0, read_faults(map, &w));
 	ASSERT_EQ(4, rvfio_pread(fd, &w, 4, info.offset + info.size - 4));
-	ASSERT_EQ(0, munmap((void *)map, getpagesize()));
+	ASSERT_EQ(0, munmap(map, getpagesize()));
 }
 
 /* VFIO_DEVICE_FEATURE with a feature number, flags and a payload of argsz bytes. */
@@ -608,7 +621,7 @@ TEST_F(rvfio_uapi, low_power)
 	struct vfio_device_low_power_entry_with_wakeup w = { 0 };
 	int fd = self->device->fd, efd, nullfd;
 	struct vfio_region_info info;
-	volatile __u32 *map;
+	__u32 *map;
 	__u32 v, v2;
 	__u64 count;
 	int bar;
@@ -672,15 +685,15 @@ TEST_F(rvfio_uapi, low_power)
 
 	/* Left in low power at close: the next open starts out of it (see the fixture). */
 	ASSERT_EQ(0, feature(fd, entry | set, NULL, 0));
-	ASSERT_EQ(0, munmap((void *)map, getpagesize()));
+	ASSERT_EQ(0, munmap(map, getpagesize()));
 	close(efd);
 	close(nullfd);
 }
 
 /* A reader hammering a mapping while the main thread resets the device. */
 struct hammer {
-	volatile __u32 *map;
-	volatile int stop;
+	__u32 *map;
+	int stop;
 	unsigned long reads, faults;
 };
 
@@ -696,12 +709,12 @@ static void *hammer_fn(void *arg)
 	struct hammer *h = arg;
 	__u32 v;
 
-	while (!h->stop) {
+	while (!READ_ONCE(h->stop)) {
 		if (sigsetjmp(hammer_jmp, 1)) {
 			h->faults++;
 			continue;
 		}
-		v = *h->map;
+		v = READ_ONCE(*h->map);
 		(void)v;
 		h->reads++;
 	}
@@ -742,13 +755,15 @@ TEST_F(rvfio_uapi, reset)
 	ASSERT_NE(MAP_FAILED, h.map);
 	for (i = 0; i < 7; i++)
 		ASSERT_EQ(4, rvfio_pread(fd, &before[i], 4,
-					 cfg_off(i < 6 ? PCI_BASE_ADDRESS_0 + 4 * i : PCI_ROM_ADDRESS)));
+					 cfg_off(i < 6 ? PCI_BASE_ADDRESS_0 + 4 * i :
+							 PCI_ROM_ADDRESS)));
 	ASSERT_EQ(2, rvfio_pread(fd, &cmd, 2, cfg_off(PCI_COMMAND)));
 
 	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_RESET));
 	for (i = 0; i < 7; i++)
 		ASSERT_EQ(4, rvfio_pread(fd, &after[i], 4,
-					 cfg_off(i < 6 ? PCI_BASE_ADDRESS_0 + 4 * i : PCI_ROM_ADDRESS)));
+					 cfg_off(i < 6 ? PCI_BASE_ADDRESS_0 + 4 * i :
+							 PCI_ROM_ADDRESS)));
 	ASSERT_EQ(0, memcmp(before, after, sizeof(before)));
 	ASSERT_EQ(2, rvfio_pread(fd, &cmd2, 2, cfg_off(PCI_COMMAND)));
 	ASSERT_EQ(cmd, cmd2);
@@ -761,7 +776,7 @@ TEST_F(rvfio_uapi, reset)
 	ASSERT_EQ(0, pthread_create(&t, NULL, hammer_fn, &h));
 	for (i = 0; i < 20; i++)
 		ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_RESET));
-	h.stop = 1;
+	WRITE_ONCE(h.stop, 1);
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	sigaction(SIGBUS, &old, NULL);
 	TH_LOG("%lu mapping reads, %lu SIGBUS during 20 resets", h.reads, h.faults);
@@ -769,7 +784,7 @@ TEST_F(rvfio_uapi, reset)
 	ASSERT_EQ(0, read_faults(h.map, &v));
 	ASSERT_EQ(4, rvfio_pread(fd, &w, 4, info.offset));
 	ASSERT_EQ(v, w);
-	ASSERT_EQ(0, munmap((void *)h.map, getpagesize()));
+	ASSERT_EQ(0, munmap(h.map, getpagesize()));
 }
 
 int main(int argc, char *argv[])

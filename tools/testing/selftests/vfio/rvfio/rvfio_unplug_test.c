@@ -151,7 +151,7 @@ static int vfio_irq_actions(void)
 	VFIO_ASSERT_NOT_NULL(f);
 	while (fgets(line, sizeof(line), f)) {
 		for (p = line; (p = strstr(p, "vfio-")); p = end) {
-			end = p + strcspn(p, ", \n");
+			end = p + strcspn(p, ",\n ");
 			if (end - p > (ptrdiff_t)len && !strncmp(end - len, suffix, len))
 				count++;
 		}
