@@ -6,6 +6,8 @@
 #                 and use it from user space
 #   make check    every test: host unit tests, lint, VM tests under both drivers
 #   make vm CMD='...'  run any command in the test VM (exit status returned)
+#   make patches  the work as a git format-patch series against pristine 7.3
+#                 (out/patches), checked with checkpatch.pl
 
 SHELL := /bin/bash
 
@@ -36,6 +38,9 @@ vm-test: build
 
 check:
 	@scripts/check.sh
+
+patches: build
+	@scripts/patches.sh
 
 fmt: build
 	@scripts/lint.sh --fix
