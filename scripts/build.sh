@@ -54,5 +54,9 @@ for t in rvfio_uapi_test rvfio_uapi_dump rvfio_irq_test rvfio_ioeventfd_test rvf
 	rvfio_err_test rvfio_hotreset_test rvfio_unplug_test rvfio_sriov_test; do
 	[ -x "$TREE/tools/testing/selftests/vfio/rvfio/$t" ] || die "selftest $t was not built"
 done
+log "building the Rust edu sample"
+mkdir -p "$CACHE/samples"
+rustc --edition 2021 -O -D warnings -o "$CACHE/samples/rvfio_edu" "$TOP/samples/rvfio/rvfio_edu.rs" ||
+	die "samples/rvfio/rvfio_edu.rs does not build"
 echo "$kv" >"$CACHE/kernelrelease"
 log "built $kv in $(($(date +%s) - start)) s"

@@ -22,6 +22,8 @@ echo "== from user space: iommufd cdev, GET_INFO, REGION_INFO, config header"
 "$st/rvfio_uapi_dump" iommufd "$edu"
 echo "== from user space: BAR0 mmap, edu registers (and the legacy group path)"
 "$st/rvfio_uapi_test" -t edu_mmio -t dma_map "$edu" | grep -E '^(ok|not ok|# Totals)'
+echo "== a user-level driver in Rust (samples/rvfio/rvfio_edu.rs): BAR0, factorial, DMA, MSI"
+"$RVFIO_CACHE/samples/rvfio_edu" "$edu"
 echo "== unbind, rmmod"
 echo "$edu" >"/sys/bus/pci/devices/$edu/driver/unbind"
 rmmod rvfio_pci

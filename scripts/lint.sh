@@ -39,6 +39,15 @@ else
 	head -40 "$CACHE/rustfmt.log"
 	echo "FAIL: rustfmtcheck"; f=$((f + 1))
 fi
+# The user-space sample is not kernel code: plain clippy, warnings as errors.
+if clippy-driver --edition 2021 -O -D warnings -W clippy::undocumented_unsafe_blocks \
+	-o "$CACHE/samples/rvfio_edu.clippy" "$TOP/samples/rvfio/rvfio_edu.rs" >"$CACHE/clippy-sample.log" 2>&1; then
+	echo "ok: clippy (samples/rvfio)"; p=$((p + 1))
+else
+	head -40 "$CACHE/clippy-sample.log"
+	echo "FAIL: clippy (samples/rvfio)"; f=$((f + 1))
+fi
+rm -f "$CACHE/samples/rvfio_edu.clippy"
 if (cd "$TOP/tests/host" && cargo fmt --check >/dev/null 2>&1); then
 	echo "ok: cargo fmt (host tests)"; p=$((p + 1))
 else
