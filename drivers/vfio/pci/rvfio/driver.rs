@@ -13,6 +13,35 @@ use kernel::{
     vfio, //
 };
 
+/// Device IDs (Intel) that vfio-pci refuses: known errata make them exploitable by an
+/// untrusted user (QAT C3xxx, C62x and DH895xCC PFs and VFs, DSA and IAX on Sapphire Rapids).
+const INTEL_DENYLIST: [u16; 8] = [
+    0x19e2, 0x19e3, 0x37c8, 0x37c9, 0x0435, 0x0443, 0x0b25, 0x0cfe,
+];
+
+/// Whether probing `pdev` is refused because of the denylist (as vfio-pci decides it).
+fn denylisted(pdev: &pci::Device<Core<'_>>) -> bool {
+    if pdev.vendor_id() != pci::Vendor::INTEL || !INTEL_DENYLIST.contains(&pdev.device_id()) {
+        return false;
+    }
+    if crate::module_parameters::disable_denylist.value() {
+        dev_warn!(
+            pdev,
+            "device denylist disabled - allowing device {:04x}:{:04x}\n",
+            pdev.vendor_id().as_raw(),
+            pdev.device_id()
+        );
+        return false;
+    }
+    dev_warn!(
+        pdev,
+        "{:04x}:{:04x} is in the device denylist, driver probing disallowed\n",
+        pdev.vendor_id().as_raw(),
+        pdev.device_id()
+    );
+    true
+}
+
 /// The rvfio-pci PCI driver.
 pub(crate) struct RvfioPci;
 
@@ -36,6 +65,9 @@ impl pci::Driver for RvfioPci {
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         // As vfio-pci: bridges and other header types are not assignable.
         if pdev.header_type() != PCI_HEADER_TYPE_NORMAL {
+            return Err(EINVAL);
+        }
+        if denylisted(pdev) {
             return Err(EINVAL);
         }
         // As vfio-pci: a PF whose VFs already exist is in use by the host.

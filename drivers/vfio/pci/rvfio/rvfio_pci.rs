@@ -46,6 +46,10 @@ module! {
             default: false,
             description: "Enable SR-IOV configuration (VFs need support from the PF's user)",
         },
+        disable_denylist: bool {
+            default: false,
+            description: "Allow devices with errata exploitable by their user (as vfio-pci's)",
+        },
     },
 }
 
