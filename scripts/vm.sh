@@ -57,7 +57,9 @@ ENV
 accel=(-accel tcg)
 [ "$cpus" -gt 1 ] && accel=(-accel tcg,thread=single)
 
+# SVM with nested paging: the nested-guest test runs its QEMU on KVM (kvm_amd) in the guest.
 qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split "${accel[@]}" -smp "$cpus" -m "$mem"
+	-cpu qemu64,+svm,+npt
 	-nodefaults -display none -no-reboot -serial stdio -monitor none
 	-qmp "unix:$run/qmp.sock,server=on,wait=off"
 	-kernel "$kernel"
@@ -67,11 +69,13 @@ qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split "${accel[@]}" -smp "$
 	-fsdev "local,id=out,path=$run,security_model=none"
 	-device virtio-9p-pci,fsdev=out,mount_tag=rvfio_out
 	-device intel-iommu,intremap=on,caching-mode=on
-	-device edu
+	-device edu,dma_mask=0xffffffffffffffff
 	-drive "file=$run/nvme.img,if=none,id=nvm,format=raw"
 	-device nvme,serial=rvfio0,drive=nvm
-	-device e1000e -device igb
-	-device virtio-net-pci,disable-legacy=on
+	# e1000e and virtio-net share a hub: the nested-guest test's link.
+	-netdev hubport,id=hub0a,hubid=0 -netdev hubport,id=hub0b,hubid=0
+	-device e1000e,netdev=hub0a -device igb
+	-device virtio-net-pci,disable-legacy=on,netdev=hub0b
 	# Native PCIe hotplug (pciehp) on the root ports, for slot resets and device_del.
 	-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off
 	-device pcie-root-port,id=rp0,chassis=1,slot=1
