@@ -53,5 +53,13 @@ if (cd "$TOP/tests/host" && cargo fmt --check >/dev/null 2>&1); then
 else
 	echo "FAIL: cargo fmt --check in tests/host"; f=$((f + 1))
 fi
+# The format-patch series (make patches): reproduces the build tree, checkpatch-clean.
+if "$TOP/scripts/patches.sh" >"$CACHE/patches.log" 2>&1; then
+	echo "ok: make patches ($(grep -c '^ok: checkpatch' "$CACHE/patches.log") patches, checkpatch clean)"
+	p=$((p + 1))
+else
+	grep -E '^(FAIL|differs|not in|\S+\.patch:)' "$CACHE/patches.log" | head -40
+	echo "FAIL: make patches (log: $CACHE/patches.log)"; f=$((f + 1))
+fi
 echo "lint: $p passed, $f failed"
 [ "$f" = 0 ]

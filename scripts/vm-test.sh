@@ -18,8 +18,10 @@ runfile=$(mktemp)
 trap 'rm -f "$runfile"' EXIT
 p=$selfp f=$selff
 ok=1
-# Two boots: the main suite, then the hot-unplug tests (see guest-unplug.sh).
-for suite in "guest-tests.sh ${VM_TEST_TIMEOUT:-2700}" "guest-unplug.sh 900"; do
+# Three boots: the main suite, the hot-unplug tests (see guest-unplug.sh) and the
+# nested-guest tests (guest-nested.sh).
+for suite in "guest-tests.sh ${VM_TEST_TIMEOUT:-2700}" "guest-unplug.sh 900" \
+	"guest-nested.sh 1800"; do
 	read -r script limit <<<"$suite"
 	VM_RUN_FILE=$runfile "$TOP/scripts/vm.sh" --timeout "$limit" -- bash "$TOP/scripts/$script"
 	rc=$?

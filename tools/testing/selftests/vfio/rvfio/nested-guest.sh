@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs in the nested guest started by nested.sh, on the devices passed through to it: the
+# nvme and e1000e drivers of this kernel do the work. Writes the checksums of what it sent to
+# $RVFIO_OUT for nested.sh to compare. Exit status 0 only if every step worked.
+#
+# Usage: nested-guest.sh SEEK_MIB
+set -u
+seek=$1
+rc=0
+step() { echo "nested: $*"; }
+bad() { echo "nested: FAIL: $*"; rc=1; }
+
+modprobe nvme || bad "modprobe nvme"
+modprobe e1000e || bad "modprobe e1000e"
+
+# NVMe: 4 MiB of random data through the namespace, around the page cache.
+for _ in $(seq 120); do [ -b /dev/nvme0n1 ] && break; sleep 1; done
+if [ -b /dev/nvme0n1 ]; then
+	head -c 4M /dev/urandom >/tmp/data
+	sum=$(sha256sum </tmp/data | cut -d' ' -f1)
+	if dd if=/tmp/data of=/dev/nvme0n1 bs=1M seek="$seek" oflag=direct conv=fsync \
+		2>/dev/null; then
+		back=$(dd if=/dev/nvme0n1 bs=1M skip="$seek" count=4 iflag=direct 2>/dev/null |
+			sha256sum | cut -d' ' -f1)
+		[ "$back" = "$sum" ] && step "nvme0n1: 4 MiB written, read back: ${sum:0:16}" ||
+			bad "nvme0n1: read back ${back:0:16}, wrote ${sum:0:16}"
+		echo "$sum" >"$RVFIO_OUT/nvme.sum"
+	else
+		bad "nvme0n1: write failed"
+	fi
+else
+	bad "no /dev/nvme0n1"
+fi
+
+# e1000e: link up, ping the test VM, send it 1 MiB over TCP.
+ifc=$(ls /sys/bus/pci/drivers/e1000e/*/net 2>/dev/null | head -1)
+if [ -n "$ifc" ]; then
+	ip link set "$ifc" up && ip addr add 192.168.77.2/24 dev "$ifc" || bad "$ifc setup"
+	carrier=/sys/class/net/$ifc/carrier
+	for _ in $(seq 60); do [ "$(cat "$carrier" 2>/dev/null)" = 1 ] && break; sleep 1; done
+	[ "$(cat "$carrier" 2>/dev/null)" = 1 ] && step "$ifc: link up" ||
+		bad "$ifc: no carrier"
+	busybox ping -c 3 -W 10 192.168.77.1 >/tmp/ping 2>&1 &&
+		step "$ifc: $(grep -o '[0-9]* packets received' /tmp/ping) from the test VM" ||
+		bad "$ifc: ping: $(tail -2 /tmp/ping | tr '\n' ' ')"
+	head -c 1M /dev/urandom >/tmp/payload
+	sha256sum </tmp/payload | cut -d' ' -f1 >"$RVFIO_OUT/tcp.sum"
+	busybox nc -w 30 192.168.77.1 5000 </tmp/payload && step "$ifc: 1 MiB sent over TCP" ||
+		bad "$ifc: TCP send failed"
+else
+	bad "no e1000e interface"
+fi
+exit $rc
