@@ -101,7 +101,7 @@ set -e
 kill "$relay" 2>/dev/null || true
 wait "$relay" 2>/dev/null || true
 [ "$qrc" = 124 ] && log "timeout after ${timeout}s"
-[ -s "$run/qemu.err" ] && grep -v 'no peer' "$run/qemu.err" >&2 || true
+[ -s "$run/qemu.err" ] && grep -v -e 'no peer' -e 'not connected to host network' "$run/qemu.err" >&2 || true
 
 status=$(cat "$run/status" 2>/dev/null || echo "")
 if [ -z "$status" ]; then

@@ -7,7 +7,7 @@
 //! works the same with the device bound to vfio-pci or to rvfio-pci. Rust std only, no crates:
 //! the few libc functions and the VFIO/iommufd ABI are declared below.
 //!
-//! Build: rustc --edition 2021 -O -o rvfio_edu samples/rvfio/rvfio_edu.rs
+//! Build, in this directory: rustc --edition 2021 -O -o rvfio_edu rvfio_edu.rs
 //! Run, as root, in a VM started with `-device edu` and an IOMMU:
 //!   echo 0000:00:03.0 >/sys/bus/pci/devices/0000:00:03.0/driver/unbind  # if bound
 //!   echo rvfio-pci >/sys/bus/pci/devices/0000:00:03.0/driver_override  # or vfio-pci
