@@ -53,5 +53,8 @@ echo "$status" >"$run/status"
 sync
 umount "$run" 2>/dev/null
 echo "rvfio-vm: exit status $status"
+# Power off from this process (reboot(2) does not return): with the asynchronous sysrq, init
+# went on running while the 9p root went away, died of SIGBUS and panicked the kernel.
+busybox poweroff -f
 echo o >/proc/sysrq-trigger
 sleep 10
