@@ -6,7 +6,7 @@
 #
 # The command runs as root in the caller's working directory. $RVFIO_OUT in the guest is a
 # directory shared read-write with the host; the run directory keeps console.log, dmesg.txt,
-# output.log and status. The run fails on a kernel warning, BUG, Oops or lockdep report even
+# output.log and status. The run fails on a kernel problem (scripts/kernel-problems.txt) even
 # when the command succeeds.
 . "$(dirname "$0")/lib.sh"
 
@@ -40,19 +40,10 @@ ln -sfn "$run" "$CACHE/vm/last"
 # side (QEMU locks its image files).
 truncate -s 64M "$run/nvme.img"
 
-{
-	echo "cd $(printf '%q' "$PWD")"
-	printf '%q ' "$@"
-	echo
-} >"$run/cmd.sh"
-cat >"$run/env.sh" <<ENV
-RVFIO_OUT=$run
-RVFIO_TOP=$TOP
-RVFIO_CACHE=$CACHE
-RVFIO_MODULES=$CACHE/modules/lib/modules/$kv
-RVFIO_KVER=$kv
-PATH=$PATH
-ENV
+RVFIO_TOP=$TOP RVFIO_CACHE=$CACHE RVFIO_MODULES=$CACHE/modules/lib/modules/$kv RVFIO_KVER=$kv
+. "$TOP/scripts/guest-boot.sh"
+guest_prepare "$run" "$PWD" "$@"
+guest_qemu_args "$run" "$kernel" intel_iommu=on hugepagesz=2M hugepages=64
 
 accel=(-accel tcg)
 [ "$cpus" -gt 1 ] && accel=(-accel tcg,thread=single)
@@ -62,12 +53,7 @@ qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split "${accel[@]}" -smp "$
 	-cpu qemu64,+svm,+npt
 	-nodefaults -display none -no-reboot -serial stdio -monitor none
 	-qmp "unix:$run/qmp.sock,server=on,wait=off"
-	-kernel "$kernel"
-	-append "rootfstype=9p root=rvfio_root rootflags=trans=virtio,version=9p2000.L,msize=262144 ro console=ttyS0 loglevel=5 intel_iommu=on hugepagesz=2M hugepages=64 init=$TOP/scripts/guest-init.sh rvfio.run=$run panic=-1"
-	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
-	-device virtio-9p-pci,fsdev=root,mount_tag=rvfio_root
-	-fsdev "local,id=out,path=$run,security_model=none"
-	-device virtio-9p-pci,fsdev=out,mount_tag=rvfio_out
+	"${GUEST_ARGS[@]}"
 	-device intel-iommu,intremap=on,caching-mode=on
 	-device edu,dma_mask=0xffffffffffffffff
 	-drive "file=$run/nvme.img,if=none,id=nvm,format=raw"
@@ -108,42 +94,19 @@ if [ -z "$status" ]; then
 	log "the guest did not report a status (crash, panic or timeout; qemu exit $qrc)"
 	status=125
 fi
-# Kernel problems fail the run whatever the command said.
-pattern='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|KFENCE:|UBSAN:|sleeping function called from invalid context|Call Trace:'
-# The guest saves the whole kernel log; the console (which also echoes the command) is only
-# read when the guest died before saving it.
+# Kernel problems fail the run whatever the command said (scripts/kernel-problems.txt). The
+# guest saves the whole kernel log; the console (which also echoes the command) is only read
+# when the guest died before saving it.
 klog=$run/dmesg.txt
 [ -s "$klog" ] || klog=$run/console.log
-# Two known upstream reports are not ours; exactly those report blocks are dropped before
-# looking:
-# - the software AER injector (used by the ERR test, which runs last because lockdep switches
-#   itself off after any report) takes a spinlock_t inside the raw pci_lock, an "invalid wait
-#   context" on PREEMPT_RT;
-# - pciehp's removal of a device (the hot-unplug test) takes pci_rescan_remove_lock, drops
-#   and retakes its own reset_lock inside it: a two-lock "circular dependency" lockdep cannot
-#   tell from a real one.
-filtered=$run/dmesg.checked
-awk '
-	/BUG: Invalid wait context/ { inblk = 1; kind = "aer"; n = 0 }
-	/WARNING: possible circular locking dependency detected/ { inblk = 1; kind = "hp"; n = 0 }
-	inblk { blk[n++] = $0
-		if (kind == "aer" && $0 ~ /aer_inj_(read|write)_config/) known = 1
-		if (kind == "hp" && $0 ~ /-> #1 \(pci_rescan_remove_lock\)/) hp1 = 1
-		if (kind == "hp" && $0 ~ /-> #0 \(&ctrl->reset_lock\)/) hp0 = 1
-		if (kind == "hp" && $0 ~ /-> #2 /) hp2 = 1
-		if ($0 ~ /<\/TASK>/) {
-			if (kind == "hp") known = hp0 && hp1 && !hp2
-			if (!known) for (i = 0; i < n; i++) print blk[i]
-			else print "rvfio: ignored a known upstream report (" kind ")"
-			inblk = 0; known = 0; hp0 = hp1 = hp2 = 0 }
-		next }
-	{ print }
-	END { if (inblk) for (i = 0; i < n; i++) print blk[i] }
-' "$klog" >"$filtered" 2>/dev/null && klog=$filtered
-if grep -Eq "$pattern" "$klog" 2>/dev/null; then
+if "$TOP/scripts/klog-check.sh" -o "$run/dmesg.checked" "$klog" >"$run/klog-check.txt"; then
+	echo clean >"$run/klog.status"
+else
+	echo problem >"$run/klog.status"
 	log "kernel reported a problem:"
-	grep -Eh -A3 "$pattern" "$klog" 2>/dev/null | head -40 >&2
+	cat "$run/klog-check.txt" >&2
 	[ "$status" = 0 ] && status=126
 fi
+sed -n '/ignored a known/p' "$run/klog-check.txt" >&2
 log "guest command exit status: $status"
 exit "$status"

@@ -7,7 +7,7 @@
 # the kernel log of every run. rvfio-pci runs first: lockdep switches itself off at the first
 # report, and every pciehp removal in this kernel triggers a known one (reset_lock against
 # pci_rescan_remove_lock in pciehp_unconfigure_device). Run as root inside the test VM; leaves
-# the device plugged in and closes with "unplug: N passed, N failed".
+# the device plugged in and reports in KTAP.
 #
 # Usage: unplug.sh [-d "DRIVERS"]
 #        unplug.sh --device-del LOG	(the unplug command the test runs; QEMU's reply to LOG)
@@ -37,13 +37,8 @@ modes="vfio_type1v2_iommu iommufd"
 cases="release_after_req mmap_outlives_close"
 # One case per run.
 totals_ok="# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0"
-# What vm.sh counts as a kernel problem.
-problems='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking'
-problems+='|possible recursive locking|inconsistent lock state|suspicious RCU usage|KFENCE:|UBSAN:'
-problems+='|sleeping function called from invalid context|Call Trace:'
-passed=0
-failed=0
-
+# Per driver, mode and case: the test, the plug back, the kernel log.
+ktap_begin $(($(echo $drivers | wc -w) * $(echo $modes | wc -w) * $(echo $cases | wc -w) * 3))
 
 # The balloon's BDF, once it is present (up to 30 s).
 balloon() {
@@ -70,23 +65,11 @@ wait_deleted() {
 	return 1
 }
 
-# The kernel log since line $1 into $2, without the known pciehp lockdep report; fails if
-# anything else there is a kernel problem.
+# The kernel log since line $1 into $2, checked as every kernel log of the tests is
+# (scripts/klog-check.sh, which drops the known pciehp report); fails on a kernel problem.
 dmesg_clean() {
 	dmesg | tail -n +"$(($1 + 1))" >"$2"
-	awk '
-		/WARNING: possible circular locking dependency detected/ { inblk = 1; n = 0 }
-		inblk { blk[n++] = $0
-			if ($0 ~ /pciehp_unconfigure_device/) known = 1
-			if ($0 ~ /<\/TASK>/) {
-				if (!known) for (i = 0; i < n; i++) print blk[i]
-				else print "unplug.sh: dropped the known pciehp lockdep report"
-				inblk = 0; known = 0 }
-			next }
-		{ print }
-		END { if (inblk) for (i = 0; i < n; i++) print blk[i] }
-	' "$2" >"$2.checked"
-	! grep -Eq "$problems" "$2.checked"
+	"$RVFIO_TOP/scripts/klog-check.sh" -o "$2.checked" "$2" >"$2.problems"
 }
 
 # run DRIVER MODE CASE: one unplug of the open device, then the device plugged back in.
@@ -114,10 +97,10 @@ run() {
 	if [ "$rc" = 0 ] && [ "$totals" = "$totals_ok" ]; then
 		pass "$what: $bdf unplugged while open (${t} s)"
 	else
-		fail "$what: exit $rc, ${totals:-no totals} (see $log)"
-		grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed|still))' "$log" | head -10
+		fail "$what: exit $rc, ${totals#"# "} (see $log)"
+		grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed|still))' "$log" | head -10 | diag
 	fi
-	grep -E 'REQ|gone from sysfs' "$log" | sed 's/^#.*:\([^:]*\)$/# \1/'
+	grep -E 'REQ|gone from sysfs' "$log" | sed 's/^#.*:\([^:]*\)$/\1/' | diag
 
 	if grep -q '"return"' "$qlog" 2>/dev/null; then
 		t0=$(date +%s)
@@ -141,12 +124,11 @@ run() {
 		pass "$what: no kernel problem reported"
 	else
 		fail "$what: kernel problem (see $out/$1.$2.$3.dmesg)"
-		grep -Eh -A3 "$problems" "$out/$1.$2.$3.dmesg.checked" | head -20
 	fi
-	grep -h 'dropped the known' "$out/$1.$2.$3.dmesg.checked" | sed 's/^/# /'
+	head -20 "$out/$1.$2.$3.dmesg.problems" | diag
 }
 
-modprobe vfio-pci && modprobe rvfio_pci || { echo "FAIL: modprobe"; exit 1; }
+modprobe vfio-pci && modprobe rvfio_pci || ktap_exit_fail_msg "modprobe vfio-pci rvfio_pci"
 start=$(date +%s)
 for drv in $drivers; do
 	for mode in $modes; do
@@ -160,6 +142,5 @@ if ! balloon >/dev/null; then
 	qmp "$add" >>"$out/qmp.log" 2>&1
 	balloon >/dev/null || fail "virtio-balloon not plugged back in at the end"
 fi
-echo "# $(($(date +%s) - start)) s"
-echo "unplug: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+ktap_print_msg "$(($(date +%s) - start)) s"
+ktap_finished
