@@ -4,15 +4,14 @@
 # kmemleak and fails on any unreferenced object whose allocation backtrace passes through
 # VFIO (the core, vfio-pci or rvfio-pci). Other reports are counted and kept in the report
 # file, not judged: the lean test kernel has its own (9p, virtio) to answer for.
-# Usage: kmemleak.sh REPORT_FILE. Prints "kmemleak: N passed, N failed".
+# Usage: kmemleak.sh REPORT_FILE. Reports in KTAP (one check).
 set -u
+. "$RVFIO_CACHE/linux/tools/testing/selftests/kselftest/ktap_helpers.sh"
 report=$1
 kl=/sys/kernel/debug/kmemleak
-if [ ! -w $kl ]; then
-	echo "FAIL: $kl missing (CONFIG_DEBUG_KMEMLEAK, debugfs)"
-	echo "kmemleak: 0 passed, 1 failed"
-	exit 1
-fi
+ktap_print_header
+ktap_set_plan 1
+[ -w $kl ] || ktap_exit_fail_msg "$kl missing (CONFIG_DEBUG_KMEMLEAK, debugfs)"
 # Objects freed through RCU or still referenced from a stack may look unreferenced for one
 # scan; kmemleak only reports what stays so over consecutive scans, so scan more than once.
 for _ in 1 2 3; do
@@ -25,12 +24,11 @@ total=$(grep -c '^unreferenced object' "$report")
 ours=$(awk '/^unreferenced object/ { if (rec ~ /vfio/) n++; rec = "" } { rec = rec $0 "\n" }
 	END { if (rec ~ /vfio/) n++; print n + 0 }' "$report")
 if [ "$ours" = 0 ]; then
-	echo "ok: no VFIO object leaked ($total unrelated report(s) in $report)"
-	echo "kmemleak: 1 passed, 0 failed"
+	ktap_test_pass "kmemleak: no VFIO object leaked ($total unrelated report(s) in $report)"
 else
-	echo "FAIL: $ours leaked object(s) allocated through VFIO (see $report)"
+	ktap_test_fail "kmemleak: $ours leaked object(s) allocated through VFIO (see $report)"
 	awk '/^unreferenced object/ { if (rec ~ /vfio/) printf "%s", rec; rec = "" }
-		{ rec = rec $0 "\n" } END { if (rec ~ /vfio/) printf "%s", rec }' "$report" | head -60
-	echo "kmemleak: 0 passed, 1 failed"
-	exit 1
+		{ rec = rec $0 "\n" } END { if (rec ~ /vfio/) printf "%s", rec }' "$report" |
+		head -60 | sed 's/^/# /'
 fi
+ktap_finished

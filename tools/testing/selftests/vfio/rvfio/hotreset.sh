@@ -4,7 +4,7 @@
 # virtio-rng (alone below a hotplug root port: slot reset), its two pci-testdev functions
 # behind a PCIe-to-PCI bridge (one group, bus reset) and edu (root bus: no hot reset); then
 # with the two testdevs split between the drivers. Also the reset of an unused device set at
-# close. Run as root inside the test VM; closes with "hotreset: N passed, N failed".
+# close. Run as root inside the test VM; reports in KTAP.
 #
 # Usage: hotreset.sh [-d "DRIVERS"]
 set -u
@@ -23,9 +23,8 @@ modes="vfio_type1_iommu vfio_type1v2_iommu iommufd_compat_type1 iommufd_compat_t
 # Test cases per IOMMU mode: slot_reset 5, bus_reset 7, no_reset 2; mixed_drivers 3.
 cases=14
 mixed_cases=3
-passed=0
-failed=0
-
+# Per driver: each mode alone, then each mode with the testdevs split between the drivers.
+ktap_begin $(($(echo $drivers | wc -w) * 2 * $(echo $modes | wc -w)))
 
 # run WHAT LOG EXPECTED MODE FILTER: rvfio_hotreset_test in IOMMU mode MODE only, with
 # harness filter FILTER (-f or -F mixed_drivers); EXPECTED cases must pass, none skip.
@@ -43,19 +42,17 @@ run() {
 	   [ "$totals" = "# Totals: pass:$want fail:0 xfail:0 xpass:0 skip:0 error:0" ]; then
 		pass "$what ($want cases)"
 	else
-		fail "$what: exit $rc, ${totals:-no totals} (see $log)"
-		grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed))' "$log" | head -10
+		fail "$what: exit $rc, ${totals#"# "} (see $log)"
+		grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed))' "$log" | head -10 | diag
 	fi
 }
 
-modprobe vfio-pci && modprobe rvfio_pci || { echo "FAIL: modprobe"; exit 1; }
+modprobe vfio-pci && modprobe rvfio_pci || ktap_exit_fail_msg "modprobe vfio-pci rvfio_pci"
 rng=$(find_bdf virtio-rng)
 edu=$(find_bdf edu)
 read -r -a td <<<"$(find_bdfs pci-testdev | tr '\n' ' ')"
 if [ -z "$rng" ] || [ -z "$edu" ] || [ "${#td[@]}" != 2 ]; then
-	echo "FAIL: devices: virtio-rng '$rng', edu '$edu', pci-testdev '${td[*]}'"
-	echo "hotreset: 0 passed, 1 failed"
-	exit 1
+	ktap_exit_fail_msg "devices: virtio-rng '$rng', edu '$edu', pci-testdev '${td[*]}'"
 fi
 {
 	for d in /sys/bus/pci/devices/*; do
@@ -90,5 +87,4 @@ for drv in $drivers; do
 		unbind "$bdf"
 	done
 done
-echo "hotreset: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+ktap_finished

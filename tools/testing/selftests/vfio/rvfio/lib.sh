@@ -16,19 +16,7 @@ dev_id() {
 	esac
 }
 
-find_bdf() {
-	local d id
-	id=$(dev_id "$1") || return 1
-	for d in /sys/bus/pci/devices/*; do
-		if [ "$(cat "$d/vendor"):$(cat "$d/device")" = "$id" ]; then
-			basename "$d"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# Every BDF with the vendor:device of test device $1 (find_bdf stops at the first).
+# Every BDF with the vendor:device of test device $1.
 find_bdfs() {
 	local d id
 	id=$(dev_id "$1") || return 1
@@ -39,9 +27,25 @@ find_bdfs() {
 	done
 }
 
-# Result lines of the test scripts, counted in the caller's $passed and $failed.
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# The first of them; fails if there is none.
+find_bdf() {
+	local bdf
+	bdf=$(find_bdfs "$1" | head -n 1)
+	[ -n "$bdf" ] && echo "$bdf"
+}
+
+# The test scripts report in KTAP through the kselftest helpers: ktap_begin with the number
+# of checks the script will report, then one pass or fail per check, then ktap_finished
+# (totals; exit status 0 only if every planned check passed). Diagnostics go through diag,
+# as KTAP comments, so that no line a test binary wrote is taken for a result.
+. "$(dirname "${BASH_SOURCE[0]}")/../../kselftest/ktap_helpers.sh"
+ktap_begin() {
+	ktap_print_header
+	ktap_set_plan "$1"
+}
+pass() { ktap_test_pass "$*"; }
+fail() { ktap_test_fail "$*"; }
+diag() { sed 's/^/# /'; }
 
 current_driver() {
 	local l

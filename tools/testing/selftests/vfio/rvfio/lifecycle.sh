@@ -2,28 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Module and binding lifecycle of rvfio-pci: module metadata, binding only
 # through driver_override, the VFIO device nodes, unbind, rmmod and reload.
-# Run as root inside the test VM; closes with "N passed, N failed".
+# Run as root inside the test VM; reports in KTAP.
 set -u
-passed=0
-failed=0
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+# 4 metadata checks, 9 per round.
+ktap_begin 22
 check() {
 	local what=$1
 	shift
-	if "$@" >/dev/null 2>&1; then
-		passed=$((passed + 1)); echo "ok: $what"
-	else
-		failed=$((failed + 1)); echo "FAIL: $what"
-	fi
+	if "$@" >/dev/null 2>&1; then pass "$what"; else fail "$what"; fi
 }
 
-edu=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] && edu=$(basename "$d")
-done
-nvme=
-for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1b36:0x0010 ] && nvme=$(basename "$d")
-done
+edu=$(find_bdf edu) && nvme=$(find_bdf nvme) || ktap_exit_fail_msg "edu or nvme not found"
 dev=/sys/bus/pci/devices/$edu
 
 info=$(modinfo rvfio_pci)
@@ -56,5 +47,4 @@ for round in 1 2; do
 	check "round $round: module gone" sh -c '! grep -q "^rvfio_pci " /proc/modules'
 done
 
-echo "lifecycle: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+ktap_finished

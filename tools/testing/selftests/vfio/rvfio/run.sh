@@ -5,7 +5,7 @@
 # two drivers report for the same device. Run as root inside the test VM.
 #
 # Usage: run.sh [-d "DRIVERS"] [-s "DEVICES"] [-o OUTDIR]
-# Prints one line per check and closes with "N passed, N failed".
+# Reports in KTAP, one result per check.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 drivers="vfio-pci rvfio-pci"
@@ -20,14 +20,29 @@ while getopts "d:s:o:" opt; do
 	esac
 done
 modes="vfio_type1_iommu vfio_type1v2_iommu iommufd_compat_type1 iommufd_compat_type1v2 iommufd"
+progs="rvfio_uapi_test rvfio_irq_test rvfio_ioeventfd_test rvfio_teardown_test"
 mkdir -p "$out"
-passed=0
-failed=0
 
 . "$here/lib.sh"
 
-modprobe vfio-pci || fail "modprobe vfio-pci"
-modprobe rvfio_pci || fail "modprobe rvfio_pci"
+# The ioeventfd test needs edu's read-back registers; elsewhere it would only skip.
+runs() {
+	local prog
+	for prog in $progs; do
+		[ "$prog" = rvfio_ioeventfd_test ] && [ "$1" != edu ] && continue
+		echo "$prog"
+	done
+}
+# Per device: for each driver, its programs, a dump per mode and the access-path comparison;
+# then, with two drivers, one comparison per mode.
+plan=0
+set -- $drivers
+for name in $devices; do
+	plan=$((plan + $# * ($(runs "$name" | wc -l) + $(echo $modes | wc -w) + 1)))
+	[ $# -ge 2 ] && plan=$((plan + $(echo $modes | wc -w)))
+done
+ktap_begin "$plan"
+modprobe vfio-pci && modprobe rvfio_pci || ktap_exit_fail_msg "modprobe vfio-pci rvfio_pci"
 
 for name in $devices; do
 	if ! bdf=$(find_bdf "$name"); then
@@ -39,11 +54,7 @@ for name in $devices; do
 			fail "$name $bdf: bind to $drv"
 			continue
 		fi
-		for prog in rvfio_uapi_test rvfio_irq_test rvfio_ioeventfd_test \
-			    rvfio_teardown_test; do
-			# The ioeventfd test needs edu's read-back registers; elsewhere it
-			# only skips.
-			[ "$prog" = rvfio_ioeventfd_test ] && [ "$name" != edu ] && continue
+		for prog in $(runs "$name"); do
 			log="$out/$name.$drv.$prog.log"
 			timeout 300 "$here/$prog" "$bdf" >"$log" 2>&1
 			rc=$?
@@ -54,9 +65,9 @@ for name in $devices; do
 			if [ "$rc" = 0 ] && [ -n "$p" ] && [ "$p" -gt 0 ] && [ "${f:-1}" = 0 ]; then
 				pass "$name $drv: $prog ($p cases)"
 			else
-				fail "$name $drv: $prog exit $rc, $totals (see $log)"
+				fail "$name $drv: $prog exit $rc, ${totals#\# } (see $log)"
 				grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed))' "$log" |
-					head -10
+					head -10 | diag
 			fi
 		done
 		for mode in $modes; do
@@ -73,7 +84,7 @@ for name in $devices; do
 			dump="$out/$name.$drv.$mode.dump"
 			if ! cmp -s "$ref" "$dump"; then
 				fail "$name $drv: $mode dump differs from iommufd"
-				diff "$ref" "$dump" | head -10
+				diff "$ref" "$dump" | head -10 | diag
 				continue 2
 			fi
 		done
@@ -90,11 +101,10 @@ for name in $devices; do
 				pass "$name $mode: $2 matches $1"
 			else
 				fail "$name $mode: $2 differs from $1"
-				head -20 "$out/$name.$mode.diff"
+				head -20 "$out/$name.$mode.diff" | diag
 			fi
 		done
 	fi
 done
 
-echo "uapi: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+ktap_finished

@@ -5,7 +5,7 @@
 # rvfio_sriov_test (VF binding, VF token rules, VFIO_DEVICE_FEATURE, group device names, PF
 # power state, VF removal while a VF is open). What the low-power features return on a PF
 # with VFs and on a VF is compared between the drivers. Run as root inside the test VM;
-# closes with "sriov: N passed, N failed".
+# reports in KTAP.
 #
 # -u adds the tests that unbind the PF while a VF is open: this kernel's PCI core then warns
 # (pci_stop_and_remove_bus_device() expects pci_rescan_remove_lock, which a driver unbind
@@ -40,9 +40,9 @@ if [ "$unbind_tests" = 0 ]; then
 	cases=31
 	filter=(-T unbind_pf_with_vf_open -T unbind_pf_with_pf_and_vf_open)
 fi
-passed=0
-failed=0
-
+# Per driver: SR-IOV off, the test program; with two drivers, the low-power comparison.
+set -- $drivers
+ktap_begin $(($# * 2 + ($# >= 2)))
 
 # sriov_support DRIVER on|off: turns DRIVER's SR-IOV support on or off.
 sriov_support() {
@@ -88,14 +88,12 @@ release() {
 	unbind "$edu"
 }
 
-modprobe vfio-pci && modprobe rvfio_pci || { echo "FAIL: modprobe"; exit 1; }
+modprobe vfio-pci && modprobe rvfio_pci || ktap_exit_fail_msg "modprobe vfio-pci rvfio_pci"
 vfio_sriov=$(cat /sys/module/vfio_pci/parameters/enable_sriov)
 pf=$(find_bdf igb)
 edu=$(find_bdf edu)
 if [ -z "$pf" ] || [ -z "$edu" ]; then
-	echo "FAIL: devices: igb '$pf', edu '$edu'"
-	echo "sriov: 0 passed, 1 failed"
-	exit 1
+	ktap_exit_fail_msg "devices: igb '$pf', edu '$edu'"
 fi
 
 for drv in $drivers; do
@@ -136,8 +134,8 @@ for drv in $drivers; do
 	   [ "$totals" = "# Totals: pass:$cases fail:0 xfail:0 xpass:0 skip:0 error:0" ]; then
 		pass "$drv: rvfio_sriov_test ($cases cases)"
 	else
-		fail "$drv: rvfio_sriov_test: exit $rc, ${totals:-no totals} (see $log)"
-		grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed))' "$log" | head -20
+		fail "$drv: rvfio_sriov_test: exit $rc, ${totals#"# "} (see $log)"
+		grep -E '^(not ok|#.*(Expected|FAIL|Assert|failed))' "$log" | head -20 | diag
 	fi
 	grep -E '^# record: ' "$log" >"$out/$drv.record"
 	release
@@ -149,10 +147,9 @@ if [ -s "$out/vfio-pci.record" ] && [ -s "$out/rvfio-pci.record" ]; then
 		pass "low-power features: same results under both drivers"
 	else
 		fail "low-power features: the drivers differ (see $out/record.diff)"
-		head -20 "$out/record.diff"
+		head -20 "$out/record.diff" | diag
 	fi
 fi
 
 echo "$vfio_sriov" >/sys/module/vfio_pci/parameters/enable_sriov
-echo "sriov: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+ktap_finished
