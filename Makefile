@@ -6,6 +6,7 @@
 #                 and use it from user space
 #   make check    every test: host unit tests, lint, VM tests under both drivers
 #   make vm CMD='...'  run any command in the test VM (exit status returned)
+#   make vm-test T='uapi err'  the named suites of the VM tests, in one guest
 #   make patches  the work as a git format-patch series against pristine 7.3
 #                 (out/patches), checked with checkpatch.pl
 
@@ -27,14 +28,14 @@ vm: build
 run: build
 	@scripts/vm.sh --timeout 300 -- bash $(CURDIR)/scripts/demo.sh
 
-host-test:
+host-test: fetch
 	@scripts/host-test.sh
 
 lint: build
 	@scripts/lint.sh
 
 vm-test: build
-	@scripts/vm-test.sh
+	@scripts/vm-test.sh $(T)
 
 check:
 	@scripts/check.sh

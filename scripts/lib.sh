@@ -77,3 +77,35 @@ apt_private_update() {
 
 # The kernel version the cache holds (set by fetch).
 kver() { cat "$CACHE/kver" 2>/dev/null || die "no kernel source: run 'make fetch'"; }
+
+# The kselftest KTAP helpers (tools/testing/selftests/kselftest/ktap_helpers.sh), from the
+# pristine source that fetch unpacks: every test runner here reports in KTAP.
+ktap_helpers() {
+	local h=$SRC/tools/testing/selftests/kselftest/ktap_helpers.sh
+	[ -f "$h" ] || die "no $h: run 'make fetch'"
+	echo "$h"
+}
+
+# ktap_count FILE...: "PASSED FAILED SKIPPED" over the KTAP documents in the files, each
+# starting at its version line. A result is a line "ok N ..." (skipped if it carries a SKIP
+# directive) or "not ok N ..."; a document that has no plan, or whose results do not add up
+# to its plan (it stopped, bailed out or reported too much), counts the difference, at least
+# one, as failures.
+ktap_count() {
+	awk '
+		function done_doc(   n, d) {
+			if (!indoc) return
+			n = p + f + s
+			if (!hasplan) f++
+			else if (n != plan) { d = plan - n; f += d > 0 ? d : 1 }
+			P += p; F += f; S += s
+			indoc = 0; hasplan = 0; p = f = s = 0
+		}
+		/^(TAP|KTAP) version [0-9]+/ { done_doc(); indoc = 1; next }
+		!indoc { next }
+		/^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; hasplan = 1; next }
+		/^ok [0-9]+( |$)/ { if ($0 ~ /#[ \t]*SKIP/) s++; else p++; next }
+		/^not ok [0-9]+( |$)/ { f++; next }
+		END { done_doc(); print P + 0, F + 0, S + 0 }
+	' "$@"
+}
