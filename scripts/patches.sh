@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make patches`: emit the project as a `git format-patch` series against the pristine 7.3 tree,
 # check that the series rebuilds exactly the tree that was built and tested, and run
-# checkpatch.pl on it. Prints "patches: N passed, N failed".
+# checkpatch.pl on it. Reports in KTAP: the reproduction, then checkpatch on each patch.
 #
 # The series is the small patches to upstream files (patches/) with the project's new files
 # folded into the commit that makes them part of the build. The project's own tooling
@@ -46,8 +46,11 @@ trip, and waits for the completion MSI on an eventfd."
 
 rm -rf "$out"
 mkdir -p "$out"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+work=$tmp/series
+msg=$tmp/msg
+mkdir "$work"
 g() { git -C "$work" -c user.name="rvfio-pci developers" -c user.email="rvfio-pci@localhost" "$@"; }
 
 # The base: the pristine version of every upstream file a patch touches.
@@ -64,14 +67,7 @@ base=$(g rev-parse HEAD)
 used=()
 for entry in "${series[@]}"; do
 	IFS='|' read -r patch subject files <<<"$entry"
-	msg=$work.msg
-	present=""
-	for f in $files; do [ -e "$TOP/$f" ] && present=yes; done
-	if [ "$patch" != - ] && [ ! -f "$TOP/patches/$patch" ]; then
-		[ -z "$present" ] || die "series: patches/$patch is missing but its files exist"
-		continue
-	fi
-	[ "$patch" != - ] || [ -n "$present" ] || continue
+	[ "$patch" = - ] || [ -f "$TOP/patches/$patch" ] || die "series: no patches/$patch"
 	if [ "$patch" != - ]; then
 		used+=("$patch")
 		g apply --whitespace=nowarn "$TOP/patches/$patch" || die "$patch does not apply"
@@ -92,7 +88,6 @@ for entry in "${series[@]}"; do
 	g add -A
 	g diff --cached --quiet && die "series: '$entry' changes nothing"
 	g commit -q -F "$msg"
-	rm -f "$msg"
 done
 for p in "$TOP"/patches/*.patch; do
 	[[ " ${used[*]} " == *" $(basename "$p") "* ]] || die "patches/$(basename "$p") is not in the series"
@@ -100,31 +95,32 @@ done
 g format-patch -q -o "$out" "$base"..HEAD
 log "$(find "$out" -name '*.patch' | wc -l) patches in $out"
 
-p=0 f=0
+. "$(ktap_helpers)"
+ktap_print_header
+ktap_set_plan $((1 + $(find "$out" -name '*.patch' | wc -l)))
 # The series must rebuild exactly the tree that was built and tested.
 bad=0
 while read -r x; do
-	cmp -s "$work/$x" "$TREE/$x" || { echo "differs from the build tree: $x"; bad=1; }
+	cmp -s "$work/$x" "$TREE/$x" || { echo "# differs from the build tree: $x"; bad=1; }
 done < <(g diff --name-only "$base" HEAD)
 while read -r x; do
-	[ -e "$work/$x" ] || { echo "not in the series: $x"; bad=1; }
+	[ -e "$work/$x" ] || { echo "# not in the series: $x"; bad=1; }
 done < <(cd "$TOP" && git ls-files drivers rust Documentation samples tools)
 if [ $bad = 0 ]; then
-	echo "ok: the series reproduces the build tree"; p=$((p + 1))
+	ktap_test_pass "the series reproduces the build tree"
 else
-	echo "FAIL: the series does not reproduce the build tree"; f=$((f + 1))
+	ktap_test_fail "the series does not reproduce the build tree"
 fi
 # checkpatch.pl from the pristine tree, on every patch.
 for x in "$out"/*.patch; do
 	# FILE_PATH_CHANGES ("does MAINTAINERS need updating?") is raised for every patch that
 	# adds a file; the series' MAINTAINERS entry (the docs patch) covers all of them.
 	if (cd "$SRC" && perl scripts/checkpatch.pl -q --terse --ignore FILE_PATH_CHANGES "$x") \
-		>"$work/checkpatch.log" 2>&1; then
-		echo "ok: checkpatch $(basename "$x")"; p=$((p + 1))
+		>"$tmp/checkpatch.log" 2>&1; then
+		ktap_test_pass "checkpatch $(basename "$x")"
 	else
-		head -20 "$work/checkpatch.log"
-		echo "FAIL: checkpatch $(basename "$x")"; f=$((f + 1))
+		sed 's/^/# /' "$tmp/checkpatch.log" | head -20
+		ktap_test_fail "checkpatch $(basename "$x")"
 	fi
 done
-echo "patches: $p passed, $f failed"
-[ "$f" = 0 ]
+ktap_finished
