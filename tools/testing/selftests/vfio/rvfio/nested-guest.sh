@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Runs in the nested guest started by nested.sh, on the devices passed through to it: the
 # nvme and e1000e drivers of this kernel do the work. Writes the checksums of what it sent to
-# $RVFIO_OUT for nested.sh to compare. Exit status 0 only if every step worked.
+# $RVFIO_OUT for nested.sh to compare. The data comes from nested.sh too ($RVFIO_OUT/nvme.data,
+# tcp.data): this guest has no entropy source, and reading /dev/urandom would wait minutes for
+# its random number generator to be initialized. Exit status 0 only if every step worked.
 #
 # Usage: nested-guest.sh SEEK_MIB
 set -u
@@ -17,9 +19,8 @@ modprobe e1000e || bad "modprobe e1000e"
 # NVMe: 4 MiB of random data through the namespace, around the page cache.
 for _ in $(seq 120); do [ -b /dev/nvme0n1 ] && break; sleep 1; done
 if [ -b /dev/nvme0n1 ]; then
-	head -c 4M /dev/urandom >/tmp/data
-	sum=$(sha256sum </tmp/data | cut -d' ' -f1)
-	if dd if=/tmp/data of=/dev/nvme0n1 bs=1M seek="$seek" oflag=direct conv=fsync \
+	sum=$(sha256sum <"$RVFIO_OUT/nvme.data" | cut -d' ' -f1)
+	if dd if="$RVFIO_OUT/nvme.data" of=/dev/nvme0n1 bs=1M seek="$seek" oflag=direct conv=fsync \
 		2>/dev/null; then
 		back=$(dd if=/dev/nvme0n1 bs=1M skip="$seek" count=4 iflag=direct 2>/dev/null |
 			sha256sum | cut -d' ' -f1)
@@ -44,9 +45,9 @@ if [ -n "$ifc" ]; then
 	busybox ping -c 3 -W 10 192.168.77.1 >/tmp/ping 2>&1 &&
 		step "$ifc: $(grep -o '[0-9]* packets received' /tmp/ping) from the test VM" ||
 		bad "$ifc: ping: $(tail -2 /tmp/ping | tr '\n' ' ')"
-	head -c 1M /dev/urandom >/tmp/payload
-	sha256sum </tmp/payload | cut -d' ' -f1 >"$RVFIO_OUT/tcp.sum"
-	busybox nc -w 30 192.168.77.1 5000 </tmp/payload && step "$ifc: 1 MiB sent over TCP" ||
+	sha256sum <"$RVFIO_OUT/tcp.data" | cut -d' ' -f1 >"$RVFIO_OUT/tcp.sum"
+	busybox nc -w 30 192.168.77.1 5000 <"$RVFIO_OUT/tcp.data" &&
+		step "$ifc: 1 MiB sent over TCP" ||
 		bad "$ifc: TCP send failed"
 else
 	bad "no e1000e interface"
