@@ -6,7 +6,7 @@
 #
 # Usage: guest-run.sh SUITE...
 # SUITE: lifecycle, uapi, upstream, hotreset, sriov, err, unplug or nested, optionally with
-# arguments for its script after a colon, e.g. "nested:-d vfio-pci".
+# arguments for its script after a colon, separated by commas, e.g. "nested:-d,vfio-pci".
 set -u
 dir=$RVFIO_CACHE/linux/tools/testing/selftests/vfio/rvfio
 rc=0
@@ -17,7 +17,7 @@ kmemleak=/sys/kernel/debug/kmemleak
 for suite in "$@"; do
 	name=${suite%%:*}
 	args=()
-	[ "$name" = "$suite" ] || read -r -a args <<<"${suite#*:}"
+	[ "$name" = "$suite" ] || IFS=, read -r -a args <<<"${suite#*:}"
 	case $name in
 	uapi) cmd=(bash "$dir/run.sh" -o "$RVFIO_OUT/uapi") ;;
 	upstream) cmd=(bash "$dir/upstream.sh" -o "$RVFIO_OUT/upstream") ;;

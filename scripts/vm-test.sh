@@ -15,11 +15,14 @@
 #   touches for good, and its lockdep report switches lockdep off for what would follow;
 # - unplug alone: every pciehp removal in this kernel makes lockdep report;
 # - the nested guests load KVM and boot kernels of their own.
-# Longest first: they are started in this order as cores come free.
+# The rest is split for balance. Longest first (measured, two guests side by side: uapi
+# ~12 min, nested ~11, upstream ~11, main ~5, unplug ~3): they start in this order as cores
+# come free.
 boots=(
+	"uapi|1800|uapi"
 	"nested|1800|nested"
 	"upstream|1800|upstream"
-	"main|1800|lifecycle uapi hotreset sriov err"
+	"main|1200|lifecycle hotreset sriov err"
 	"unplug|900|unplug"
 )
 if [ $# -gt 0 ]; then

@@ -12,9 +12,14 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 up=$(cd "$here/.." && pwd)
 # name | binary | harness arguments | devices ("" = all). The driver test (DMA memcpy and MSI
-# through the selftest library's drivers) runs in every IOMMU mode on edu (its driver is
-# lib/drivers/edu, patch 0007) and in one on igb, whose memcpy storm alone takes a minute per
-# mode under TCG. The SR-IOV test creates a VF of QEMU's igb.
+# through the selftest library's drivers) runs on edu (its driver is lib/drivers/edu, patch
+# 0007) in one IOMMU mode for each way the VFIO driver is reached: the group in a type1
+# container, the group in iommufd's compatibility container (which binds the device to
+# iommufd) and the iommufd cdev. The type1 and type1v2 variants of the first two differ only
+# inside the IOMMU driver, which the DMA mapping tests cover on every device. On igb, whose
+# memcpy storm alone takes a minute per mode under TCG, it runs through the cdev only. The
+# SR-IOV test creates a VF of QEMU's igb.
+edu_modes="-v vfio_type1v2_iommu -v iommufd_compat_type1v2 -v iommufd"
 table=(
 	"config_space|vfio_pci_device_test|-t config_space_read_write|"
 	"validate_bars|vfio_pci_device_test|-t validate_bars|"
@@ -25,7 +30,7 @@ table=(
 	"iommufd_setup|vfio_iommufd_setup_test||"
 	"init_perf|vfio_pci_device_init_perf_test||"
 	"igb_driver|vfio_pci_driver_test|-v iommufd|igb"
-	"edu_driver|vfio_pci_driver_test||edu"
+	"edu_driver|vfio_pci_driver_test|$edu_modes|edu"
 	"sriov_uapi|vfio_pci_sriov_uapi_test||igb"
 )
 names=""
