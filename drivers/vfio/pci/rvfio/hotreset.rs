@@ -6,6 +6,8 @@
 //!
 //! Device sets are keyed by the slot or bus whose reset covers the function (see [`set_id`]),
 //! so the functions one reset affects are all in one set, as vfio-pci arranges its own.
+//!
+//! Lock rule: nothing is read from user space under the set's lock.
 
 use crate::cfgspace::{
     self,
@@ -158,6 +160,10 @@ enum Proof<'a> {
 }
 
 /// `VFIO_DEVICE_PCI_HOT_RESET` (`vfio_pci_ioctl_pci_hot_reset()`).
+///
+/// Everything read from user space is read, and every group file taken, before the set's lock:
+/// a user copy can fault for as long as user space likes (userfaultfd, a FUSE file), and the
+/// lock stalls every open, close and reset of every other device in the set.
 pub(crate) fn hot_reset(dev: &Dev, arg: usize) -> Result<isize> {
     let pdev = bound_pdev(dev)?;
     let [argsz, flags, n] = vfio::read_words::<3>(arg)?;
@@ -165,14 +171,14 @@ pub(crate) fn hot_reset(dev: &Dev, arg: usize) -> Result<isize> {
     if (argsz as usize) < HEADER || flags != 0 {
         return Err(EINVAL);
     }
-    // How the device was opened is only stable under the set's lock, held from here on.
-    let set = dev.lock_dev_set();
-    // Group users prove ownership with group files, character device users with none.
-    if (n != 0) == set.cdev_opened(dev) {
+    // Group users prove ownership with group files, character device users with none. How the
+    // device was opened does not change while its file is open, as it is during this call.
+    if (n != 0) == dev.lock_dev_set().cdev_opened(dev) {
         return Err(EINVAL);
     }
     let reset = pdev.hot_reset().ok_or(ENODEV)?;
     if n == 0 {
+        let set = dev.lock_dev_set();
         let ictx = set.iommufd(dev);
         return reset_set(&set, pdev, Proof::Iommufd(ictx.as_ref()));
     }
@@ -194,7 +200,7 @@ pub(crate) fn hot_reset(dev: &Dev, arg: usize) -> Result<isize> {
     for fd in fds {
         groups.push(GroupFile::fget(fd)?, GFP_KERNEL)?;
     }
-    reset_set(&set, pdev, Proof::Groups(&groups))
+    reset_set(&dev.lock_dev_set(), pdev, Proof::Groups(&groups))
 }
 
 /// Whether a hot reset from `pdev` affects only members of `set`: then every function it

@@ -20,8 +20,8 @@ out=${RVFIO_OUT:-/tmp}/hotreset
 mkdir -p "$out"
 . "$here/lib.sh"
 modes="vfio_type1_iommu vfio_type1v2_iommu iommufd_compat_type1 iommufd_compat_type1v2 iommufd"
-# Test cases per IOMMU mode: slot_reset 5, bus_reset 7, no_reset 2; mixed_drivers 3.
-cases=14
+# Test cases per IOMMU mode: slot_reset 5, bus_reset 8, no_reset 2; mixed_drivers 3.
+cases=15
 mixed_cases=3
 # Per driver: each mode alone, then each mode with the testdevs split between the drivers.
 ktap_begin $(($(echo $drivers | wc -w) * 2 * $(echo $modes | wc -w)))

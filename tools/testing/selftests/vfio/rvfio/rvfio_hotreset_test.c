@@ -28,11 +28,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include <linux/pci_regs.h>
+#include <linux/userfaultfd.h>
 #include <linux/vfio.h>
 
 #include <libvfio.h>
@@ -744,6 +750,149 @@ TEST_F(bus_reset, reset_bad)
 	ASSERT_TRUE(testdev_selected(fd));
 	close(other);
 	close(efd);
+}
+
+/*
+ * A user whose hot-reset argument faults for as long as it likes must not hold
+ * up the other devices of its set. The argument lies where a userfaultfd the
+ * test holds catches the first access: the group-fd array (or, through the
+ * cdev, the header, as there is no array) on a page left missing for 10 s.
+ * Meanwhile another thread opens and closes BUS1, which takes the device set's
+ * lock: it must be done within 2 s. Then the page is filled in and the reset
+ * completes as any other.
+ */
+#define STALL_S		10
+#define OPEN_MAX_S	2
+
+struct stalled_reset {
+	int fd;
+	struct vfio_pci_hot_reset *arg;
+	int ret;
+};
+
+static void *stalled_reset_run(void *p)
+{
+	struct stalled_reset *r = p;
+
+	r->ret = rvfio_ioctl(r->fd, VFIO_DEVICE_PCI_HOT_RESET, r->arg);
+	return NULL;
+}
+
+struct side_open {
+	BUS *self;
+	pthread_mutex_t lock;
+	pthread_cond_t done_cond;
+	bool done;
+	double seconds;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *side_open_run(void *p)
+{
+	struct side_open *o = p;
+	double start = now_s();
+
+	bus_open_second(o->self);
+	hr_close(o->self->device[1], true);
+	o->self->device[1] = NULL;
+	pthread_mutex_lock(&o->lock);
+	o->seconds = now_s() - start;
+	o->done = true;
+	pthread_cond_signal(&o->done_cond);
+	pthread_mutex_unlock(&o->lock);
+	return NULL;
+}
+
+TEST_F(bus_reset, reset_arg_stalled)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_copy copy = { 0 };
+	struct side_open side = {
+		.self = self,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.done_cond = PTHREAD_COND_INITIALIZER,
+	};
+	struct stalled_reset r = { .fd = self->device[0]->fd };
+	struct vfio_pci_hot_reset hdr = { .argsz = sizeof(hdr) };
+	struct pollfd pfd = { .events = POLLIN };
+	pthread_t reset_thread, open_thread;
+	struct timespec deadline;
+	struct uffd_msg msg;
+	char *area, *fill;
+	double stall_end;
+	bool side_done;
+	__u32 id = read32(r.fd, cfg(PCI_VENDOR_ID));
+
+	area = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	fill = calloc_assert(1, page);
+	pfd.fd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	ASSERT_GE(pfd.fd, 0);
+	ASSERT_EQ(0, ioctl(pfd.fd, UFFDIO_API, &api));
+	reg.range.start = (unsigned long)area + page;
+	reg.range.len = page;
+	ASSERT_EQ(0, ioctl(pfd.fd, UFFDIO_REGISTER, &reg));
+
+	if (self->cdev) {
+		/* No array: the header itself is on the missing page. */
+		r.arg = (void *)(area + page);
+		memcpy(fill, &hdr, sizeof(hdr));
+	} else {
+		/* The header ends the first page, the array starts the missing one. */
+		r.arg = (void *)(area + page - sizeof(hdr));
+		hdr.argsz += sizeof(__s32);
+		hdr.count = 1;
+		memcpy(r.arg, &hdr, sizeof(hdr));
+		memcpy(fill, &self->device[0]->group_fd, sizeof(__s32));
+	}
+	testdev_select(r.fd);
+	ASSERT_EQ(0, pthread_create(&reset_thread, NULL, stalled_reset_run, &r));
+
+	/* The reset has reached the missing page. */
+	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	ASSERT_EQ((ssize_t)sizeof(msg), read(pfd.fd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ((unsigned long)area + page, msg.arg.pagefault.address & ~(page - 1));
+
+	ASSERT_EQ(0, pthread_create(&open_thread, NULL, side_open_run, &side));
+	stall_end = now_s() + STALL_S;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += OPEN_MAX_S + 1;
+	pthread_mutex_lock(&side.lock);
+	while (!side.done &&
+	       pthread_cond_timedwait(&side.done_cond, &side.lock, &deadline) == 0)
+		;
+	side_done = side.done;
+	pthread_mutex_unlock(&side.lock);
+	/* The fault stays unresolved for STALL_S, open or not. */
+	while (now_s() < stall_end)
+		usleep(100 * 1000);
+
+	copy.dst = (unsigned long)area + page;
+	copy.src = (unsigned long)fill;
+	copy.len = page;
+	ASSERT_EQ(0, ioctl(pfd.fd, UFFDIO_COPY, &copy));
+	ASSERT_EQ(0, pthread_join(reset_thread, NULL));
+	ASSERT_EQ(0, pthread_join(open_thread, NULL));
+
+	TH_LOG("open and close of %s during the stall: %.3f s", bus_bdf[1], side.seconds);
+	ASSERT_TRUE(side_done);
+	ASSERT_LE(side.seconds, OPEN_MAX_S);
+	ASSERT_EQ(0, r.ret);
+	ASSERT_FALSE(testdev_selected(r.fd));
+	still_works(r.fd, id);
+	close(pfd.fd);
+	free(fill);
+	munmap(area, 2 * page);
 }
 
 /* ROOT: on the root bus, neither a slot nor a bus reset is possible. */
