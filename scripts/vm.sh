@@ -74,6 +74,10 @@ qemu=(qemu-system-x86_64 -machine q35,kernel-irqchip=split "${accel[@]}" -smp "$
 	# Unplugged (device_del) and plugged back by the hot-unplug test.
 	-device pcie-root-port,id=rp2,chassis=3,slot=3
 	-device virtio-balloon-pci,id=unplug0,bus=rp2,disable-legacy=on
+	# An SR-IOV PF alone below a root port without a hotplug slot: a bus reset covers it and
+	# its VFs (the SR-IOV hot-reset tests).
+	-device pcie-root-port,id=rp3,chassis=4,slot=4,hotplug=off
+	-device igb,bus=rp3
 	${VM_QEMU_EXTRA:-})
 
 log "booting $kv (TCG, $cpus vCPU, timeout ${timeout}s); run dir $run"

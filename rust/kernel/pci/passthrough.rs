@@ -96,6 +96,14 @@ impl Device {
         unsafe { (*self.as_raw()).is_virtfn() != 0 }
     }
 
+    /// Returns whether the device is on a root bus, one with no bridge above it
+    /// (`pci_is_root_bus()`).
+    #[inline]
+    pub fn on_root_bus(&self) -> bool {
+        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`, whose `bus` is valid while it is.
+        unsafe { (*(*self.as_raw()).bus).parent.is_null() }
+    }
+
     /// Returns whether the function has no memory-enable bit in COMMAND (SR-IOV VFs).
     #[inline]
     pub fn no_command_memory(&self) -> bool {

@@ -5,7 +5,8 @@
 //! `VFIO_DEVICE_PCI_HOT_RESET`), and the reset of an unused set at close.
 //!
 //! Device sets are keyed by the slot or bus whose reset covers the function (see [`set_id`]),
-//! so the functions one reset affects are all in one set, as vfio-pci arranges its own.
+//! so the functions one reset affects are all in one set, as vfio-pci arranges its own; SR-IOV
+//! VFs and functions on a root bus are sets of their own.
 //!
 //! Lock rule: nothing is read from user space under the set's lock.
 
@@ -50,7 +51,15 @@ const DEPENDENT: usize = 8;
 type Dev = vfio::Device<RvfioDevice, Bound>;
 
 /// The device-set key of `pdev`, `None` (a set of its own) when no slot or bus reset covers it.
+///
+/// As in vfio-pci (`vfio_pci_core_register_device()`), an SR-IOV VF and a function on a root
+/// bus are sets of their own, whatever resets exist: VFs given to different users never share
+/// a lock, a hot reset asked through a VF is refused (the reset would reach functions outside
+/// its set), and no unused-set reset at a VF's close reaches its PF.
 pub(crate) fn set_id(pdev: &pci::Device) -> Option<SetId> {
+    if pdev.is_virtfn() || pdev.on_root_bus() {
+        return None;
+    }
     let reset = pdev.hot_reset()?;
     let domain = pdev.hot_reset_domain(reset);
     if domain == 0 {

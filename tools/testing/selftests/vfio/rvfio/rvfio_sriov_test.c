@@ -13,9 +13,12 @@
  *  - removing the VFs (PF removal or unbind, sriov_numvfs 0) while a VF is
  *    open asks the VF's user for it (REQ) and waits for the close; the PF's
  *    own REQ comes only once its VFs are gone;
- *  - a VF bound to another VFIO PCI driver than its PF takes no token.
+ *  - a VF bound to another VFIO PCI driver than its PF takes no token;
+ *  - a VF is a device set of its own: hot-reset INFO through the PF or the VF
+ *    shows the other as not owned, and the bus reset is refused through both.
  *
- * sriov.sh binds PF (an SR-IOV PF with no VFs enabled: QEMU's igb) and OTHER
+ * sriov.sh binds PF (an SR-IOV PF with no VFs enabled: QEMU's igb, alone below
+ * a root port without a hotplug slot, so that a bus reset covers it) and OTHER
  * (a function that is neither PF nor VF: QEMU's edu) to the driver under
  * test, with its SR-IOV support turned on, and loads the other VFIO PCI
  * driver: vfio-pci, or rvfio-pci when vfio-pci is tested (RVFIO_SRIOV_OTHER
@@ -872,6 +875,114 @@ TEST_F(sriov, pf_d3_without_vfs)
 	ASSERT_EQ(3, pm_state_after(pf.fd, pm, 3));
 	ASSERT_EQ(0, pm_state_after(pf.fd, pm, 0));
 	ASSERT_EQ(0x8086, cfg_read16(pf.fd, PCI_VENDOR_ID));
+	dev_close(&pf);
+}
+
+/* Hot reset. */
+
+#define HR_DEPS		4
+#define HR_HDR		sizeof(struct vfio_pci_hot_reset_info)
+
+/*
+ * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO on @fd: 0 or -errno, *@info filled in
+ * with room for HR_DEPS entries.
+ */
+static int hr_info(int fd, struct vfio_pci_hot_reset_info *info)
+{
+	memset(info, 0, HR_HDR + HR_DEPS * sizeof(info->devices[0]));
+	info->argsz = HR_HDR + HR_DEPS * sizeof(info->devices[0]);
+	return ioctl(fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info) ? -errno : 0;
+}
+
+/* The entry of @bdf in @info, or NULL. */
+static const struct vfio_pci_dependent_device *
+hr_dep(const struct vfio_pci_hot_reset_info *info, const char *bdf)
+{
+	unsigned int seg, bus, dev, fn, i;
+	int n = sscanf(bdf, "%x:%x:%x.%x", &seg, &bus, &dev, &fn);
+
+	VFIO_ASSERT_EQ(n, 4);
+	for (i = 0; i < info->count && i < HR_DEPS; i++)
+		if (info->devices[i].segment == seg && info->devices[i].bus == bus &&
+		    info->devices[i].devfn == (dev << 3 | fn))
+			return &info->devices[i];
+	return NULL;
+}
+
+/* VFIO_DEVICE_PCI_HOT_RESET on @fd proving ownership with the @n group files @fds. */
+static int hr_reset(int fd, int n, const int *fds)
+{
+	struct {
+		struct vfio_pci_hot_reset hdr;
+		__s32 fds[2];
+	} r = { .hdr = { .argsz = sizeof(r.hdr) + n * sizeof(__s32), .count = n } };
+
+	memcpy(r.fds, fds, n * sizeof(__s32));
+	return ioctl(fd, VFIO_DEVICE_PCI_HOT_RESET, &r) ? -errno : 0;
+}
+
+/*
+ * The function @fd is a file of (@self the PF or the VF) and @other: what
+ * INFO lists for both. Through the cdev, @self shows its device id and @other,
+ * whatever it is bound to, shows as not owned: a VF is a device set of its
+ * own, so neither set holds the other function.
+ */
+static void hr_check_info(struct __test_metadata *_metadata, struct dev *d, const char *self_bdf,
+			  const char *other_bdf, bool cdev)
+{
+	struct vfio_pci_hot_reset_info *info;
+	const struct vfio_pci_dependent_device *me, *other;
+
+	info = calloc_assert(1, HR_HDR + HR_DEPS * sizeof(info->devices[0]));
+	ASSERT_EQ(0, hr_info(d->fd, info));
+	ASSERT_EQ(2, info->count);
+	me = hr_dep(info, self_bdf);
+	other = hr_dep(info, other_bdf);
+	ASSERT_NE(NULL, me);
+	ASSERT_NE(NULL, other);
+	if (cdev) {
+		ASSERT_EQ(VFIO_PCI_HOT_RESET_FLAG_DEV_ID, info->flags);
+		ASSERT_GT(me->devid, 0);
+		ASSERT_NE(VFIO_PCI_DEVID_OWNED, me->devid);
+		ASSERT_NE(VFIO_PCI_DEVID_NOT_OWNED, me->devid);
+		ASSERT_EQ(VFIO_PCI_DEVID_NOT_OWNED, other->devid);
+	} else {
+		ASSERT_EQ(0, info->flags);
+		ASSERT_EQ(sysfs_iommu_group_get(self_bdf), me->group_id);
+		ASSERT_EQ(sysfs_iommu_group_get(other_bdf), other->group_id);
+	}
+	free(info);
+}
+
+/*
+ * A PF below a bus that can be reset (no slot reset) and its VF, both open by
+ * one user: INFO through either lists both, and the hot reset is refused
+ * (EINVAL) through either, even with the proof of both, as a VF is a device
+ * set of its own and the bus reset reaches beyond the set of each. What
+ * vfio-pci answers; a driver that put the PF and its VFs in one set (the bus's)
+ * would reset the PF through a VF.
+ */
+TEST_F(sriov, hot_reset)
+{
+	struct iommu *iommu = self->e.iommu;
+	const char *vf = self->e.vf;
+	bool cdev = !iommu->mode->container_path;
+	struct dev pf, v;
+	int fds[2];
+
+	ASSERT_EQ(0, dev_open(iommu, pf_bdf, TOKEN_A, &pf));
+	ASSERT_EQ(0, dev_open(iommu, vf, TOKEN_A, &v));
+	hr_check_info(_metadata, &v, vf, pf_bdf, cdev);
+	hr_check_info(_metadata, &pf, pf_bdf, vf, cdev);
+
+	fds[0] = pf.group;
+	fds[1] = v.group;
+	ASSERT_EQ(-EINVAL, hr_reset(v.fd, cdev ? 0 : 2, fds));
+	ASSERT_EQ(-EINVAL, hr_reset(pf.fd, cdev ? 0 : 2, fds));
+	/* Both still work. */
+	ASSERT_EQ(0x8086, cfg_read16(v.fd, PCI_VENDOR_ID));
+	ASSERT_EQ(0x8086, cfg_read16(pf.fd, PCI_VENDOR_ID));
+	dev_close(&v);
 	dev_close(&pf);
 }
 
