@@ -218,16 +218,16 @@ fn needs_pm_restore(pdev: &pci::Device<Bound>) -> bool {
 /// MSI/MSI-X state after the reset.
 fn reset(dev: &vfio::Device<RvfioDevice, Bound>) -> Result<isize> {
     let pdev = bound_pdev(dev)?;
-    let open = dev.open.lock();
-    if !open.reset_works {
+    if !dev.open.lock().reset_works {
         return Err(EINVAL);
     }
-    // A reset from a low-power state would reach D0 without restoring what D3hot lost.
-    let _ = cfgspace::set_power_state(dev, pdev, 0);
-    drop(open);
+    // One hold of the memory lock from the zap to the end of the reset: nothing (a D3hot
+    // written to configuration space) comes between the return to D0 and the reset.
     let mut memory = dev.memory.lock();
     cfgspace::zap_bars(dev);
     dev.memory_change(&mut memory, |m| {
+        // A reset from a low-power state would reach D0 without restoring what D3hot lost.
+        let _ = cfgspace::set_power_state_locked(dev, pdev, m, 0);
         let ret = pdev.try_reset_function();
         m.low_power = pdev.current_state() >= cfgspace::D3HOT;
         ret

@@ -787,6 +787,122 @@ TEST_F(rvfio_uapi, reset)
 	ASSERT_EQ(0, munmap(h.map, getpagesize()));
 }
 
+/* The offset of the power management capability in the file's view, or 0. */
+static int pm_cap(int fd)
+{
+	__u16 status;
+	__u8 pos, id;
+	int n;
+
+	if (rvfio_pread(fd, &status, 2, cfg_off(PCI_STATUS)) != 2 ||
+	    !(status & PCI_STATUS_CAP_LIST) ||
+	    rvfio_pread(fd, &pos, 1, cfg_off(PCI_CAPABILITY_LIST)) != 1)
+		return 0;
+	for (n = 0; pos >= PCI_STD_HEADER_SIZEOF && n < 48; n++) {
+		if (rvfio_pread(fd, &id, 1, cfg_off(pos + PCI_CAP_LIST_ID)) != 1)
+			return 0;
+		if (id == PCI_CAP_ID_PM)
+			return pos;
+		if (rvfio_pread(fd, &pos, 1, cfg_off(pos + PCI_CAP_LIST_NEXT)) != 1)
+			return 0;
+	}
+	return 0;
+}
+
+/* The hardware's BARs and COMMAND, as the PCI core reads them (sysfs config). */
+static void hw_state(__u32 bars[6], __u16 *cmd)
+{
+	int cfd = sysfs_open("config");
+
+	VFIO_ASSERT_GE(cfd, 0);
+	VFIO_ASSERT_EQ(24, pread(cfd, bars, 24, PCI_BASE_ADDRESS_0));
+	VFIO_ASSERT_EQ(2, pread(cfd, cmd, 2, PCI_COMMAND));
+	close(cfd);
+}
+
+struct d3_writer {
+	int fd, pmcsr;
+	__u16 d0, d3;
+	int stop;
+	unsigned long writes;
+};
+
+static void *d3_writer_fn(void *arg)
+{
+	struct d3_writer *d = arg;
+
+	while (!READ_ONCE(d->stop)) {
+		if (pwrite(d->fd, &d->d3, 2, d->pmcsr) == 2)
+			d->writes++;
+		usleep(d->writes % 7 * 1000);
+	}
+	return NULL;
+}
+
+/*
+ * D3hot written through configuration space while VFIO_DEVICE_RESET runs: a reset
+ * returns the function to D0 restoring what D3hot lost (functions without
+ * NoSoftRst) and resets it with no power change in between. After the race and a
+ * last return to D0, the function is in D0 and its state is what it was: the
+ * hardware's BARs and COMMAND, the virtual ones, and a mapping that faults in
+ * the device's data.
+ */
+TEST_F(rvfio_uapi, reset_races_d3hot)
+{
+	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
+	int fd = self->device->fd, pm, bar, i;
+	__u32 hw_bars[6], hw_bars2[6], bars[6], bars2[6], v, w;
+	__u16 hw_cmd, hw_cmd2, cmd, cmd2, pmcsr;
+	struct d3_writer d = { .fd = fd };
+	struct vfio_region_info info;
+	pthread_t t;
+	__u32 *map;
+
+	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_GET_INFO, &dinfo));
+	pm = pm_cap(fd);
+	if (!(dinfo.flags & VFIO_DEVICE_FLAGS_RESET) || !pm)
+		SKIP(return, "needs a function reset and power management");
+	for (bar = 0; bar <= 5; bar++) {
+		ASSERT_EQ(0, region_info(fd, &info, bar));
+		if (info.flags & VFIO_REGION_INFO_FLAG_MMAP)
+			break;
+	}
+	ASSERT_LE(bar, 5);
+	map = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, fd, info.offset);
+	ASSERT_NE(MAP_FAILED, map);
+	hw_state(hw_bars, &hw_cmd);
+	ASSERT_EQ(24, rvfio_pread(fd, bars, 24, cfg_off(PCI_BASE_ADDRESS_0)));
+	ASSERT_EQ(2, rvfio_pread(fd, &cmd, 2, cfg_off(PCI_COMMAND)));
+	ASSERT_EQ(2, rvfio_pread(fd, &pmcsr, 2, cfg_off(pm + PCI_PM_CTRL)));
+	ASSERT_EQ(0, pmcsr & PCI_PM_CTRL_STATE_MASK);
+	d.pmcsr = cfg_off(pm + PCI_PM_CTRL);
+	d.d0 = pmcsr & ~PCI_PM_CTRL_PME_STATUS;
+	d.d3 = d.d0 | 3;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, d3_writer_fn, &d));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_RESET));
+	WRITE_ONCE(d.stop, 1);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	TH_LOG("%lu D3hot writes during 8 resets", d.writes);
+	ASSERT_GT(d.writes, 0);
+
+	ASSERT_EQ(2, pwrite(fd, &d.d0, 2, d.pmcsr));
+	ASSERT_EQ(2, rvfio_pread(fd, &pmcsr, 2, d.pmcsr));
+	ASSERT_EQ(0, pmcsr & PCI_PM_CTRL_STATE_MASK);
+	hw_state(hw_bars2, &hw_cmd2);
+	ASSERT_EQ(0, memcmp(hw_bars, hw_bars2, sizeof(hw_bars)));
+	ASSERT_EQ(hw_cmd, hw_cmd2);
+	ASSERT_EQ(24, rvfio_pread(fd, bars2, 24, cfg_off(PCI_BASE_ADDRESS_0)));
+	ASSERT_EQ(0, memcmp(bars, bars2, sizeof(bars)));
+	ASSERT_EQ(2, rvfio_pread(fd, &cmd2, 2, cfg_off(PCI_COMMAND)));
+	ASSERT_EQ(cmd, cmd2);
+	ASSERT_EQ(0, read_faults(map, &v));
+	ASSERT_EQ(4, rvfio_pread(fd, &w, 4, info.offset));
+	ASSERT_EQ(v, w);
+	ASSERT_EQ(0, munmap(map, getpagesize()));
+}
+
 int main(int argc, char *argv[])
 {
 	device_bdf = vfio_selftests_get_bdf(&argc, argv);
