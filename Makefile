@@ -5,6 +5,9 @@
 #   make run      fetch, build, boot a VM, bind the edu device to rvfio-pci
 #                 and use it from user space
 #   make check    every test: host unit tests, lint, VM tests under both drivers
+#   make check SANITIZE=1  (or make sanitize) the VM tests on the sanitizer kernel
+#                 (KASAN, UBSAN, lockdep, KFENCE, kmemleak, hang detectors), built
+#                 in its own directory; SANITIZE=1 works with build, vm, vm-test too
 #   make vm CMD='...'  run any command in the test VM (exit status returned)
 #   make vm-test T='uapi err'  the named suites of the VM tests, in one guest
 #   make patches  the work as a git format-patch series against pristine 7.3
@@ -12,7 +15,7 @@
 
 SHELL := /bin/bash
 
-.PHONY: all fetch build vm run check host-test lint vm-test fmt patches clean-cache
+.PHONY: all fetch build vm run check sanitize host-test lint vm-test fmt patches clean-cache
 
 all: build
 
@@ -39,6 +42,9 @@ vm-test: build
 
 check:
 	@scripts/check.sh
+
+sanitize:
+	@SANITIZE=1 scripts/check.sh
 
 patches: build
 	@scripts/patches.sh

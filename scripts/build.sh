@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 "$TOP/scripts/tree.sh"
-RUST_LIB_SRC=$(cat "$CACHE/rust-lib-src")
+RUST_LIB_SRC=$(cat "$BASE/rust-lib-src")
 export RUST_LIB_SRC
 JOBS=${JOBS:-$(nproc)}
 # Rust is always compiled through clippy-driver, so every build is linted and switching
@@ -13,14 +13,16 @@ JOBS=${JOBS:-$(nproc)}
 MAKE=(make -s -C "$TREE" LLVM=$LLVM_SUFFIX CLIPPY=1 -j"$JOBS")
 start=$(date +%s)
 
-frag="$TOP/scripts/config/rvfio.config"
-fhash=$( (cat "$frag"; cat "$TREE/.rvfio-patches") | sha256sum | cut -c1-16)
+# The config fragments: the test kernel's, and with SANITIZE=1 the sanitizers' over it.
+frags=("$TOP/scripts/config/rvfio.config")
+[ "$SANITIZE" = 1 ] && frags+=("$TOP/scripts/config/sanitize.config")
+fhash=$( (cat "${frags[@]}"; cat "$TREE/.rvfio-patches") | sha256sum | cut -c1-16)
 if [ "$(cat "$TREE/.rvfio-config" 2>/dev/null)" != "$fhash" ] || [ ! -f "$TREE/.config" ]; then
-	log "configuring: tinyconfig + kvm_guest.config + $(basename "$frag")"
+	log "configuring: tinyconfig + kvm_guest.config + ${frags[*]##*/}"
 	"${MAKE[@]}" rustavailable >/dev/null || die "Rust toolchain not usable (make rustavailable)"
 	"${MAKE[@]}" tinyconfig >/dev/null
 	(cd "$TREE" && KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -m -Q \
-		.config kernel/configs/kvm_guest.config "$frag" >/dev/null)
+		.config kernel/configs/kvm_guest.config "${frags[@]}" >/dev/null)
 	"${MAKE[@]}" olddefconfig >/dev/null
 	bad=0
 	while read -r line; do
@@ -31,7 +33,7 @@ if [ "$(cat "$TREE/.rvfio-config" 2>/dev/null)" != "$fhash" ] || [ ! -f "$TREE/.
 			sym=${line#\# }; sym=${sym%% *}
 			! grep -q "^$sym=" "$TREE/.config" || { log "config: wanted $sym unset"; bad=1; } ;;
 		esac
-	done <"$frag"
+	done < <(cat "${frags[@]}")
 	[ $bad = 0 ] || die "the config fragment did not take"
 	echo "$fhash" >"$TREE/.rvfio-config"
 fi
@@ -51,7 +53,7 @@ for d in vfio vfio/rvfio; do
 	make -s -C "$TREE/tools/testing/selftests/$d" OUTPUT="$TREE/tools/testing/selftests/$d" >/dev/null
 done
 for t in rvfio_uapi_test rvfio_uapi_dump rvfio_irq_test rvfio_ioeventfd_test rvfio_teardown_test \
-	rvfio_err_test rvfio_hotreset_test rvfio_unplug_test rvfio_sriov_test; do
+	rvfio_err_test rvfio_hotreset_test rvfio_unplug_test rvfio_sriov_test rvfio_stress; do
 	[ -x "$TREE/tools/testing/selftests/vfio/rvfio/$t" ] || die "selftest $t was not built"
 done
 log "building the Rust edu sample"

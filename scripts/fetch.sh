@@ -7,7 +7,7 @@
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-mkdir -p "$CACHE" "$TOOLS/bin"
+mkdir -p "$BASE" "$TOOLS/bin"
 apt_private_update
 
 # Host packages (bookworm), and QEMU from bookworm-backports.
@@ -55,18 +55,18 @@ if [ ! -f "$SRC/.rvfio-unpacked" ]; then
 	log "downloading linux-source-7.3 $v"
 	(cd "$APT/download/archives" && apt_private download download "linux-source-7.3=$v" >/dev/null)
 	deb=$(ls "$APT/download/archives"/linux-source-7.3_*.deb | head -1)
-	rm -rf "$CACHE/deb-src" "$SRC"
-	mkdir -p "$CACHE/deb-src"
-	dpkg-deb -x "$deb" "$CACHE/deb-src"
-	tarball=$(ls "$CACHE/deb-src"/usr/src/linux-source-7.3.tar.*)
+	rm -rf "$BASE/deb-src" "$SRC"
+	mkdir -p "$BASE/deb-src"
+	dpkg-deb -x "$deb" "$BASE/deb-src"
+	tarball=$(ls "$BASE/deb-src"/usr/src/linux-source-7.3.tar.*)
 	log "unpacking $(basename "$tarball")"
 	mkdir -p "$SRC"
 	tar -xf "$tarball" -C "$SRC" --strip-components=1
-	rm -rf "$CACHE/deb-src"
+	rm -rf "$BASE/deb-src"
 	touch "$SRC/.rvfio-unpacked"
 fi
 kv=$(make -s -C "$SRC" kernelversion)
-echo "$kv" >"$CACHE/kver"
+echo "$kv" >"$BASE/kver"
 log "kernel source $kv"
 
 # rust-src matching rustc.
@@ -79,7 +79,7 @@ if [ ! -d "$TOOLS/rust-src/usr/src/rustc-$rv/library" ]; then
 	rm -rf "$TOOLS/rust-src"
 	dpkg-deb -x "$(ls "$APT/download/archives"/rust-src_"${v/:/%3a}"_all.deb)" "$TOOLS/rust-src"
 fi
-echo "$TOOLS/rust-src/usr/src/rustc-$rv/library" >"$CACHE/rust-lib-src"
+echo "$TOOLS/rust-src/usr/src/rustc-$rv/library" >"$BASE/rust-lib-src"
 
 # bindgen.
 if ! "$TOOLS/bin/bindgen" --version 2>/dev/null | grep -q '0\.73\.2'; then

@@ -7,14 +7,24 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # CI may run without HOME: fall back to the user's home directory.
 HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 export HOME
-# Everything large lives outside the repo, in the cache.
-CACHE=${RVFIO_CACHE:-$HOME/.cache/rvfio}
+# Everything large lives outside the repo, in the cache: BASE holds what every kernel flavour
+# shares (sources, tools), CACHE the built tree, modules and VM runs of one flavour. SANITIZE=1
+# selects the sanitizer flavour (KASAN, UBSAN, ...: scripts/config/sanitize.config) in its own
+# directory; the default flavour is BASE itself.
+BASE=${RVFIO_CACHE:-$HOME/.cache/rvfio}
+SANITIZE=${SANITIZE:-0}
+if [ "$SANITIZE" = 1 ]; then
+	CACHE=$BASE/sanitize
+else
+	CACHE=$BASE
+fi
+export SANITIZE
 # Pinned kernel source; fetch falls back to the newest 7.3.x it can find.
 KVER_PIN=${RVFIO_KVER:-7.3.4}
-SRC=$CACHE/linux-src            # pristine unpacked tree
+SRC=$BASE/linux-src             # pristine unpacked tree
 TREE=$CACHE/linux               # pristine + patches + project files
-APT=$CACHE/apt
-TOOLS=$CACHE/tools
+APT=$BASE/apt
+TOOLS=$BASE/tools
 LLVM_SUFFIX=-19
 export PATH=$HOME/.cargo/bin:$TOOLS/bin:$PATH
 
@@ -76,7 +86,7 @@ apt_private_update() {
 }
 
 # The kernel version the cache holds (set by fetch).
-kver() { cat "$CACHE/kver" 2>/dev/null || die "no kernel source: run 'make fetch'"; }
+kver() { cat "$BASE/kver" 2>/dev/null || die "no kernel source: run 'make fetch'"; }
 
 # The kselftest KTAP helpers (tools/testing/selftests/kselftest/ktap_helpers.sh), from the
 # pristine source that fetch unpacks: every test runner here reports in KTAP.

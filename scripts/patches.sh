@@ -61,7 +61,7 @@ done | sort -u | while read -r f; do
 	mkdir -p "$work/$(dirname "$f")"
 	cp -p "$SRC/$f" "$work/$f"
 done
-g add -A && g commit -q -m "base: Linux $(cat "$CACHE/kver" 2>/dev/null || echo 7.3) (pristine files only)"
+g add -A && g commit -q -m "base: Linux $(cat "$BASE/kver" 2>/dev/null || echo 7.3) (pristine files only)"
 base=$(g rev-parse HEAD)
 
 used=()

@@ -10,6 +10,7 @@
 if [ ! -f "$TREE/.rvfio-copied" ]; then
 	log "copying the pristine tree to $TREE"
 	rm -rf "$TREE"
+	mkdir -p "$(dirname "$TREE")"
 	cp -a "$SRC" "$TREE"
 	touch "$TREE/.rvfio-copied"
 fi
