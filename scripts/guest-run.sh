@@ -5,7 +5,7 @@
 # its own (tools/testing/selftests/vfio/rvfio/); the exit status is 0 only if all passed.
 #
 # Usage: guest-run.sh SUITE...
-# SUITE: lifecycle, uapi, upstream, hotreset, sriov, err, unplug or nested, optionally with
+# SUITE: lifecycle, uapi, upstream, hotreset, sriov, stress, err, unplug or nested, optionally with
 # arguments for its script after a colon, separated by commas, e.g. "nested:-d,vfio-pci".
 set -u
 dir=$RVFIO_CACHE/linux/tools/testing/selftests/vfio/rvfio
@@ -21,7 +21,7 @@ for suite in "$@"; do
 	case $name in
 	uapi) cmd=(bash "$dir/run.sh" -o "$RVFIO_OUT/uapi") ;;
 	upstream) cmd=(bash "$dir/upstream.sh" -o "$RVFIO_OUT/upstream") ;;
-	lifecycle | hotreset | sriov | err | unplug | nested) cmd=(bash "$dir/$name.sh") ;;
+	lifecycle | hotreset | sriov | stress | err | unplug | nested) cmd=(bash "$dir/$name.sh") ;;
 	*)
 		printf 'TAP version 13\n1..1\nnot ok 1 guest-run: no suite named %s\n' "$name"
 		rc=1

@@ -13,29 +13,38 @@
 # The boots: name, time limit (s), suites. Suites that cannot share a guest get their own:
 # - err last in its guest: the AER injector swaps the config accessors of the buses it
 #   touches for good, and its lockdep report switches lockdep off for what would follow;
-# - unplug alone: every pciehp removal in this kernel makes lockdep report;
+# - unplug, and the stress that unplugs (stress -p), apart: every pciehp removal in this kernel
+#   makes lockdep report;
 # - the nested guests load KVM and boot kernels of their own.
 # The rest is split for balance. Longest first (measured, two guests side by side: uapi
 # ~12 min, nested ~11, upstream ~11, main ~5, unplug ~3): they start in this order as cores
 # come free.
+# The stress: 10000 operations per device and driver (100000 in all); on the sanitizer kernel
+# 100000 each, a million in all.
+stress=stress
+[ "$SANITIZE" = 1 ] && stress=stress:-n,100000
 boots=(
 	"uapi|1800|uapi"
 	"nested|1800|nested"
+	"stress|1800|$stress"
 	"upstream|1800|upstream"
 	"main|1200|lifecycle hotreset sriov err"
-	"unplug|900|unplug"
+	"unplug|900|unplug stress:-p"
 )
 if [ $# -gt 0 ]; then
 	boots=("$(echo "$*" | tr ' ' '+')|${VM_TEST_TIMEOUT:-2700}|$*")
 fi
 jobs=${VM_JOBS:-$(nproc)}
+# The sanitizer kernel runs everything slower: its guests get longer limits.
+slow=1
+[ "$SANITIZE" = 1 ] && slow=4
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # boot NAME LIMIT SUITES: one guest; its run directory, exit status and time in $work.
 boot() {
-	local name=$1 limit=$2 t0 rc
+	local name=$1 limit=$(($2 * slow)) t0 rc
 	local -a suites
 	read -r -a suites <<<"$3"
 	t0=$(date +%s)

@@ -66,6 +66,30 @@ bind() {
 	[ "$(current_driver "$1")" = "$2" ]
 }
 
+# QEMU's device_del and device_add of the virtio-balloon with id unplug0, alone below the
+# hotplug root port rp2 (scripts/vm.sh).
+unplug0_del='{"execute":"device_del","arguments":{"id":"unplug0"}}'
+unplug0_add='{"execute":"device_add","arguments":{"driver":"virtio-balloon-pci","id":"unplug0",'
+unplug0_add+='"bus":"rp2","disable-legacy":"on"}}'
+
+# The number of QMP events QEMU reported so far (scripts/qmp-relay.py logs them).
+unplug0_events() {
+	local events=${RVFIO_OUT:-/tmp}/qmp-events.log
+	if [ -f "$events" ]; then wc -l <"$events"; else echo 0; fi
+}
+
+# unplug0_wait_deleted N: waits up to 30 s for QEMU's DEVICE_DELETED of unplug0 after event
+# N: only then may it be plugged back under the same id.
+unplug0_wait_deleted() {
+	local events=${RVFIO_OUT:-/tmp}/qmp-events.log i
+	for i in $(seq 150); do
+		tail -n +"$(($1 + 1))" "$events" 2>/dev/null | grep '"DEVICE_DELETED"' |
+			grep -q '"device": *"unplug0"' && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # qmp JSON: runs one QMP command in the QEMU hosting this VM (scripts/qmp-relay.py, through
 # the shared run directory $RVFIO_OUT); prints QEMU's reply line, fails if it is an error
 # or none comes within 30 s.

@@ -14,9 +14,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-del='{"execute":"device_del","arguments":{"id":"unplug0"}}'
-add='{"execute":"device_add","arguments":{"driver":"virtio-balloon-pci","id":"unplug0",'
-add+='"bus":"rp2","disable-legacy":"on"}}'
+del=$unplug0_del
+add=$unplug0_add
 
 if [ "${1:-}" = --device-del ]; then
 	qmp "$del" >>"$2" 2>&1
@@ -32,7 +31,6 @@ while getopts "d:" opt; do
 done
 out=${RVFIO_OUT:-/tmp}/unplug
 mkdir -p "$out"
-events=${RVFIO_OUT:-/tmp}/qmp-events.log
 modes="vfio_type1v2_iommu iommufd"
 cases="release_after_req mmap_outlives_close"
 # One case per run.
@@ -45,21 +43,6 @@ balloon() {
 	local i
 	for i in $(seq 150); do
 		find_bdf virtio-balloon && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-event_lines() {
-	if [ -f "$events" ]; then wc -l <"$events"; else echo 0; fi
-}
-
-# Waits up to 30 s for QEMU's DEVICE_DELETED of unplug0 after event line $1.
-wait_deleted() {
-	local i
-	for i in $(seq 150); do
-		tail -n +"$(($1 + 1))" "$events" 2>/dev/null | grep '"DEVICE_DELETED"' |
-			grep -q '"device": *"unplug0"' && return 0
 		sleep 0.2
 	done
 	return 1
@@ -85,7 +68,7 @@ run() {
 		return
 	fi
 	rm -f "$qlog"
-	ev=$(event_lines)
+	ev=$(unplug0_events)
 	dm=$(dmesg | wc -l)
 	t0=$(date +%s)
 	timeout 300 "$here/rvfio_unplug_test" -r "rvfio_unplug.$2.$3" \
@@ -104,7 +87,7 @@ run() {
 
 	if grep -q '"return"' "$qlog" 2>/dev/null; then
 		t0=$(date +%s)
-		if ! wait_deleted "$ev"; then
+		if ! unplug0_wait_deleted "$ev"; then
 			fail "$what: no DEVICE_DELETED for unplug0 within 30 s"
 			[ -e "/sys/bus/pci/devices/$bdf" ] &&
 				echo "# $bdf still present, driver $(current_driver "$bdf")"
