@@ -213,7 +213,10 @@ static int req_arm(int fd)
 static int dev_open(void)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind), .iommufd = dev.iommufd };
-	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach), .pt_id = dev.ioas };
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = dev.ioas,
+	};
 	char path[PATH_MAX];
 	int fd, ret;
 	void *map;
@@ -450,7 +453,7 @@ static int op_bar_write(struct worker *w)
 
 static int op_mmap_touch(struct worker *w, struct counts *c)
 {
-	volatile __u32 *p = dev.map;
+	__u32 *p = dev.map;
 	__u32 v;
 
 	if (!p)
@@ -459,7 +462,8 @@ static int op_mmap_touch(struct worker *w, struct counts *c)
 		c->sigbus++;
 		return 0;
 	}
-	v = p[ref_off >= 0 ? ref_off / 4 : 0];
+	/* One 32-bit load, as the compiler may not merge, split or drop it. */
+	v = __atomic_load_n(&p[ref_off >= 0 ? ref_off / 4 : 0], __ATOMIC_RELAXED);
 	if (ref_off >= 0 && v != ref_value) {
 		if (!c->wrong)
 			ksft_print_msg("mmap-touch: read %#x, not %#x\n", v, ref_value);
@@ -487,10 +491,11 @@ static int op_irq(struct worker *w)
 	case 2:
 		return irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, n, NULL);
 	case 3:
-		if (index == VFIO_PCI_INTX_IRQ_INDEX)
-			return irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE |
-				       (rand_r(&w->seed) % 2 ? VFIO_IRQ_SET_ACTION_MASK :
-							       VFIO_IRQ_SET_ACTION_UNMASK), 0, 1, NULL);
+		if (index == VFIO_PCI_INTX_IRQ_INDEX) {
+			trigger = rand_r(&w->seed) % 2 ? VFIO_IRQ_SET_ACTION_MASK :
+							 VFIO_IRQ_SET_ACTION_UNMASK;
+			return irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, 1, NULL);
+		}
 		return irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, 0, NULL);
 	default:
 		ret = irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, 0, NULL);
@@ -525,6 +530,28 @@ static int op_ioeventfd(struct worker *w)
 		return -errno;
 	ioe.fd = -1;
 	return xioctl(dev.fd, VFIO_DEVICE_IOEVENTFD, &ioe);
+}
+
+static int op_run(struct worker *w, enum kind k)
+{
+	switch (k) {
+	case CFG_READ:
+		return op_cfg_read(w);
+	case CFG_WRITE:
+		return op_cfg_write(w);
+	case BAR_READ:
+		return op_bar_read(w);
+	case BAR_WRITE:
+		return op_bar_write(w);
+	case MMAP_TOUCH:
+		return op_mmap_touch(w, &w->c[k]);
+	case IRQ:
+		return op_irq(w);
+	case IOEVENTFD:
+		return op_ioeventfd(w);
+	default:
+		return xioctl(dev.fd, VFIO_DEVICE_RESET, NULL);
+	}
 }
 
 static enum kind pick(struct worker *w)
@@ -577,16 +604,7 @@ static void *worker_run(void *arg)
 			/* Gone for good (the monitor gave up): count and go on. */
 			ret = -ENODEV;
 		} else {
-			switch (k) {
-			case CFG_READ: ret = op_cfg_read(w); break;
-			case CFG_WRITE: ret = op_cfg_write(w); break;
-			case BAR_READ: ret = op_bar_read(w); break;
-			case BAR_WRITE: ret = op_bar_write(w); break;
-			case MMAP_TOUCH: ret = op_mmap_touch(w, &w->c[k]); break;
-			case IRQ: ret = op_irq(w); break;
-			case IOEVENTFD: ret = op_ioeventfd(w); break;
-			default: ret = xioctl(dev.fd, VFIO_DEVICE_RESET, NULL); break;
-			}
+			ret = op_run(w, k);
 		}
 		pthread_rwlock_unlock(&dev.lock);
 		count(&w->c[k], ret);
@@ -646,12 +664,23 @@ int main(int argc, char *argv[])
 	per_10k[REOPEN] = 10;
 	while ((opt = getopt(argc, argv, "s:n:t:r:R:")) != -1) {
 		switch (opt) {
-		case 's': seed = strtoul(optarg, NULL, 0); break;
-		case 'n': ops = strtoul(optarg, NULL, 0); break;
-		case 't': threads = atoi(optarg); break;
-		case 'r': per_10k[RESET] = atoi(optarg); break;
-		case 'R': per_10k[REOPEN] = atoi(optarg); break;
-		default: goto usage;
+		case 's':
+			seed = strtoul(optarg, NULL, 0);
+			break;
+		case 'n':
+			ops = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			threads = atoi(optarg);
+			break;
+		case 'r':
+			per_10k[RESET] = atoi(optarg);
+			break;
+		case 'R':
+			per_10k[REOPEN] = atoi(optarg);
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (optind != argc - 1 || threads < 1 || threads > MAX_THREADS)
