@@ -289,7 +289,8 @@ static int dev_probe(void)
 	__u8 pos, id;
 	int ret, i, n, msix = 0;
 
-	ret = dev_open();
+	/* The device may be taken away from outside already: wait for it as the monitor does. */
+	ret = dev_reopen();
 	if (ret)
 		return ret;
 	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
@@ -336,8 +337,7 @@ static int dev_probe(void)
 		ref_bar = i;
 		break;
 	}
-	dev_close();
-	ret = dev_open();
+	ret = dev_reopen();
 	if (ret)
 		return ret;
 	if (pread(dev.fd, &v, 4, CFG(PCI_VENDOR_ID)) != 4)
