@@ -129,7 +129,7 @@ pub trait Operations: Sized + Send + Sync + 'static {
 
     /// `VFIO_DEVICE_FEATURE` for the features the VFIO core does not handle itself: `flags`
     /// holds the feature and `VFIO_DEVICE_FEATURE_{GET,SET,PROBE}`, `arg`/`argsz` the user data
-    /// after the header (see [`check_feature`]).
+    /// after the header (the core has checked the header, as `vfio_check_feature()` expects).
     fn device_feature(
         _dev: &Device<Self, Bound>,
         _flags: u32,
@@ -147,24 +147,6 @@ pub fn random_token() -> [u8; 16] {
     // SAFETY: `uuid` is a valid output buffer.
     unsafe { bindings::uuid_gen(&mut uuid) };
     uuid.b
-}
-
-/// Checks a `VFIO_DEVICE_FEATURE` request against what a feature supports
-/// (`vfio_check_feature()`): `Ok(false)` when it only probes, `Ok(true)` when the GET or SET
-/// should be carried out, `EINVAL` for an operation the feature lacks or data shorter than
-/// `minsz`.
-pub fn check_feature(flags: u32, argsz: usize, supported: u32, minsz: usize) -> Result<bool> {
-    let ops = flags & (uapi::VFIO_DEVICE_FEATURE_GET | uapi::VFIO_DEVICE_FEATURE_SET);
-    if ops & !supported != 0 {
-        return Err(EINVAL);
-    }
-    if flags & uapi::VFIO_DEVICE_FEATURE_PROBE != 0 {
-        return Ok(false);
-    }
-    if ops == 0 || argsz < minsz {
-        return Err(EINVAL);
-    }
-    Ok(true)
 }
 
 /// What `VFIO_DEVICE_GET_REGION_INFO` reports for one region.
@@ -945,82 +927,4 @@ pub fn irq_info(
     let (flags, count) = info(index)?;
     write_words(arg, &[argsz, flags, index, count], minsz)?;
     Ok(0)
-}
-
-/// The payload of a `VFIO_DEVICE_SET_IRQS` request.
-pub enum IrqData {
-    /// No data.
-    None,
-    /// One boolean per vector.
-    Bool(KVec<u8>),
-    /// One eventfd file descriptor per vector (-1: none).
-    EventFd(KVec<i32>),
-}
-
-/// A `VFIO_DEVICE_SET_IRQS` request, validated by the VFIO core's helper.
-pub struct SetIrqs {
-    /// `VFIO_IRQ_SET_*` data and action flags (exactly one of each).
-    pub flags: u32,
-    /// The interrupt index.
-    pub index: u32,
-    /// The first vector.
-    pub start: u32,
-    /// The number of vectors (`start + count` does not exceed the index's count).
-    pub count: u32,
-    /// The payload: `count` entries for `BOOL` and `EVENTFD`.
-    pub data: IrqData,
-}
-
-impl SetIrqs {
-    /// Reads the request at `arg` and validates it as every VFIO bus driver does
-    /// (`vfio_set_irqs_validate_and_prepare()`): `argsz`, flags, `index < num_irqs`, the vector
-    /// range against `vectors(index)` (called for any index) and the payload size; then copies
-    /// the payload.
-    pub fn read(arg: usize, num_irqs: u32, vectors: impl FnOnce(u32) -> u32) -> Result<Self> {
-        // argsz, flags, index, start, count.
-        let [argsz, flags, index, start, count] = read_words::<5>(arg)?;
-        let mut hdr = bindings::vfio_irq_set {
-            argsz,
-            flags,
-            index,
-            start,
-            count,
-            ..Default::default()
-        };
-        let max = c_int::try_from(vectors(index)).unwrap_or(c_int::MAX);
-        let num = c_int::try_from(num_irqs)?;
-        let mut size: usize = 0;
-        // SAFETY: `hdr` and `size` are valid for the call; the helper reads the header only.
-        to_result(unsafe {
-            bindings::vfio_set_irqs_validate_and_prepare(&mut hdr, max, num, &mut size)
-        })?;
-        let mut bytes = KVec::new();
-        if size > 0 {
-            let at = arg + offset_of!(bindings::vfio_irq_set, data);
-            UserSlice::new(UserPtr::from_addr(at), size).read_all(&mut bytes, GFP_KERNEL)?;
-        }
-        let data = match flags & uapi::VFIO_IRQ_SET_DATA_TYPE_MASK {
-            uapi::VFIO_IRQ_SET_DATA_BOOL => IrqData::Bool(bytes),
-            uapi::VFIO_IRQ_SET_DATA_EVENTFD => {
-                let mut fds = KVec::with_capacity(bytes.len() / 4, GFP_KERNEL)?;
-                for b in bytes.chunks_exact(4) {
-                    fds.push(i32::from_ne_bytes([b[0], b[1], b[2], b[3]]), GFP_KERNEL)?;
-                }
-                IrqData::EventFd(fds)
-            }
-            _ => IrqData::None,
-        };
-        Ok(Self {
-            flags,
-            index,
-            start,
-            count,
-            data,
-        })
-    }
-
-    /// The `VFIO_IRQ_SET_ACTION_*` bit of the request.
-    pub fn action(&self) -> u32 {
-        self.flags & uapi::VFIO_IRQ_SET_ACTION_TYPE_MASK
-    }
 }

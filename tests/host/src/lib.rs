@@ -10,6 +10,8 @@
 
 #[path = "../../../drivers/vfio/pci/rvfio/access.rs"]
 mod access;
+#[path = "../../../drivers/vfio/pci/rvfio/args.rs"]
+mod args;
 #[path = "../../../drivers/vfio/pci/rvfio/caps.rs"]
 mod caps;
 #[path = "../../../drivers/vfio/pci/rvfio/config.rs"]
@@ -19,6 +21,12 @@ mod config;
 mod access_props;
 #[cfg(test)]
 mod access_tests;
+#[cfg(test)]
+mod args_diff;
+#[cfg(test)]
+mod args_model;
+#[cfg(test)]
+mod args_props;
 #[cfg(test)]
 mod captable;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! Per-device state and the VFIO device operations.
 
 use crate::{
+    args,
     cfgspace::{
         self,
         VConfig, //
@@ -416,36 +417,22 @@ impl vfio::Operations for RvfioDevice {
         arg: usize,
         argsz: usize,
     ) -> Result {
-        const SET: u32 = uapi::VFIO_DEVICE_FEATURE_SET;
-        match flags & uapi::VFIO_DEVICE_FEATURE_MASK {
-            uapi::VFIO_DEVICE_FEATURE_PCI_VF_TOKEN => sriov::device_feature(dev, flags, arg, argsz),
-            uapi::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY => {
-                if vfio::check_feature(flags, argsz, SET, 0)? {
-                    cfgspace::low_power_entry(dev, None)?;
-                }
+        let vf_token = dev.sriov.vf_token.is_some();
+        let Some(feature) = args::Feature::parse(flags, argsz, vf_token)? else {
+            // Only a probe.
+            return Ok(());
+        };
+        match feature {
+            args::Feature::VfToken => sriov::set_vf_token(dev, arg),
+            args::Feature::LowPowerEntry => cfgspace::low_power_entry(dev, None),
+            args::Feature::LowPowerEntryWithWakeup => {
+                let fd = args::wakeup_eventfd(vfio::read_words::<2>(arg)?)?;
+                cfgspace::low_power_entry(dev, Some(EventFd::from_fd(fd)?))
+            }
+            args::Feature::LowPowerExit => {
+                cfgspace::low_power_exit(dev);
                 Ok(())
             }
-            uapi::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP => {
-                // `struct vfio_device_low_power_entry_with_wakeup`: the eventfd and a reserved
-                // word.
-                if vfio::check_feature(flags, argsz, SET, 8)? {
-                    let [fd, _] = vfio::read_words::<2>(arg)?;
-                    // CAST: the UAPI field is an `__s32`.
-                    let fd = fd as i32;
-                    if fd < 0 {
-                        return Err(EINVAL);
-                    }
-                    cfgspace::low_power_entry(dev, Some(EventFd::from_fd(fd)?))?;
-                }
-                Ok(())
-            }
-            uapi::VFIO_DEVICE_FEATURE_LOW_POWER_EXIT => {
-                if vfio::check_feature(flags, argsz, SET, 0)? {
-                    cfgspace::low_power_exit(dev);
-                }
-                Ok(())
-            }
-            _ => Err(ENOTTY),
         }
     }
 

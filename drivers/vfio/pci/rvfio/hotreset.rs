@@ -10,6 +10,7 @@
 //!
 //! Lock rule: nothing is read from user space under the set's lock.
 
+use crate::args;
 use crate::cfgspace::{
     self,
     D3HOT, //
@@ -42,11 +43,6 @@ use kernel::{
         uapi, //
     },
 };
-
-/// `vfio_pci_hot_reset_info` and `vfio_pci_hot_reset` up to `count`: argsz, flags, count.
-const HEADER: usize = 12;
-/// `vfio_pci_dependent_device`: group id or devid, segment, bus, devfn.
-const DEPENDENT: usize = 8;
 
 type Dev = vfio::Device<RvfioDevice, Bound>;
 
@@ -87,23 +83,18 @@ fn count(pdev: &pci::Device<Bound>, reset: HotReset) -> Result<usize> {
 pub(crate) fn info(dev: &Dev, arg: usize) -> Result<isize> {
     let pdev = bound_pdev(dev)?;
     let [argsz, ..] = vfio::read_words::<3>(arg)?;
-    // CAST: u32 to usize is lossless on 64-bit.
-    let argsz_len = argsz as usize;
-    if argsz_len < HEADER {
-        return Err(EINVAL);
-    }
+    let room = args::hot_reset_info_room(argsz)?;
     let reset = pdev.hot_reset().ok_or(ENODEV)?;
     let n = count(pdev, reset)?;
-    if n == 0 {
-        return Err(ERANGE);
-    }
-    if n > (argsz_len - HEADER) / DEPENDENT {
-        // CAST: `n` is at most the number of functions on a bus hierarchy.
-        vfio::write_words(arg, &[argsz, 0, n as u32], HEADER)?;
-        return Err(ENOSPC);
+    if let Err(e) = args::hot_reset_info_fits(room, n) {
+        if e == args::Errno::NoSpc {
+            // CAST: `n` <= the functions on a bus.
+            vfio::write_words(arg, &[argsz, 0, n as u32], args::HOT_RESET_HEADER)?;
+        }
+        return Err(e.into());
     }
 
-    let mut out = KVec::with_capacity(n * DEPENDENT, GFP_KERNEL)?;
+    let mut out = KVec::with_capacity(n * args::HOT_RESET_DEPENDENT, GFP_KERNEL)?;
     let mut flags = 0;
     {
         let set = dev.lock_dev_set();
@@ -115,7 +106,7 @@ pub(crate) fn info(dev: &Dev, arg: usize) -> Result<isize> {
         let ictx = set.iommufd(dev);
         pdev.for_each_hot_reset_function(reset, |f| {
             // The topology changed since the count.
-            if out.len() >= n * DEPENDENT {
+            if out.len() >= n * args::HOT_RESET_DEPENDENT {
                 return Err(EAGAIN);
             }
             let id = if cdev {
@@ -131,20 +122,27 @@ pub(crate) fn info(dev: &Dev, arg: usize) -> Result<isize> {
                 // Functions without a group are not isolated: they cannot be reset by a user.
                 f.iommu_group_id().ok_or(EPERM)?
             };
-            out.extend_from_slice(&id.to_ne_bytes(), GFP_KERNEL)?;
-            // CAST: the UAPI has 16 bits for the segment, as vfio-pci.
-            out.extend_from_slice(&(f.domain_nr() as u16).to_ne_bytes(), GFP_KERNEL)?;
-            out.extend_from_slice(&[f.bus_number(), f.devfn()], GFP_KERNEL)?;
+            let dependent = args::hot_reset_dependent(
+                id,
+                // CAST: the UAPI has 16 bits for the segment, as vfio-pci.
+                f.domain_nr() as u16,
+                f.bus_number(),
+                f.devfn(),
+            );
+            out.extend_from_slice(&dependent, GFP_KERNEL)?;
             Ok(())
         })?;
     }
     // `read_words` checked that `arg` is a user address; the entries follow the header.
-    UserSlice::new(UserPtr::from_addr(arg.wrapping_add(HEADER)), out.len())
-        .writer()
-        .write_slice(&out)?;
-    let filled = out.len() / DEPENDENT;
+    UserSlice::new(
+        UserPtr::from_addr(arg.wrapping_add(args::HOT_RESET_HEADER)),
+        out.len(),
+    )
+    .writer()
+    .write_slice(&out)?;
+    let filled = out.len() / args::HOT_RESET_DEPENDENT;
     // CAST: `filled <= n`, small.
-    vfio::write_words(arg, &[argsz, flags, filled as u32], HEADER)?;
+    vfio::write_words(arg, &[argsz, flags, filled as u32], args::HOT_RESET_HEADER)?;
     Ok(0)
 }
 
@@ -175,30 +173,23 @@ enum Proof<'a> {
 /// lock stalls every open, close and reset of every other device in the set.
 pub(crate) fn hot_reset(dev: &Dev, arg: usize) -> Result<isize> {
     let pdev = bound_pdev(dev)?;
-    let [argsz, flags, n] = vfio::read_words::<3>(arg)?;
-    // CAST: u32 to usize is lossless on 64-bit.
-    if (argsz as usize) < HEADER || flags != 0 {
-        return Err(EINVAL);
-    }
     // Group users prove ownership with group files, character device users with none. How the
     // device was opened does not change while its file is open, as it is during this call.
-    if (n != 0) == dev.lock_dev_set().cdev_opened(dev) {
-        return Err(EINVAL);
-    }
+    let cdev = dev.lock_dev_set().cdev_opened(dev);
+    let proof = args::HotResetProof::parse(vfio::read_words::<3>(arg)?, cdev)?;
     let reset = pdev.hot_reset().ok_or(ENODEV)?;
-    if n == 0 {
-        let set = dev.lock_dev_set();
-        let ictx = set.iommufd(dev);
-        return reset_set(&set, pdev, Proof::Iommufd(ictx.as_ref()));
-    }
+    let n = match proof {
+        args::HotResetProof::Iommufd => {
+            let set = dev.lock_dev_set();
+            let ictx = set.iommufd(dev);
+            return reset_set(&set, pdev, Proof::Iommufd(ictx.as_ref()));
+        }
+        args::HotResetProof::Groups(n) => n,
+    };
     // At most one group per affected function: bounds what is read from user space.
-    // CAST: u32 to usize is lossless on 64-bit.
-    let n = n as usize;
-    if n > count(pdev, reset)? {
-        return Err(EINVAL);
-    }
+    proof.check_count(count(pdev, reset)?)?;
     // `read_words` checked that `arg` is a user address; the array follows the header.
-    let fds_at = arg.wrapping_add(HEADER);
+    let fds_at = arg.wrapping_add(args::HOT_RESET_HEADER);
     let mut reader = UserSlice::new(UserPtr::from_addr(fds_at), n * 4).reader();
     let mut fds = KVec::with_capacity(n, GFP_KERNEL)?;
     for _ in 0..n {

@@ -9,7 +9,7 @@
 //! while memory decode is off.
 
 use crate::{
-    access::split_offset,
+    args,
     device::{
         bound_pdev,
         Gate,
@@ -28,7 +28,6 @@ use kernel::{
     },
     vfio::{
         self,
-        uapi,
         virqfd::{
             Virqfd,
             VirqfdHandler, //
@@ -38,9 +37,6 @@ use kernel::{
 
 /// At most this many ioeventfds per device (vfio-pci's `VFIO_PCI_IOEVENTFD_MAX`).
 const MAX: usize = 1000;
-
-/// `offsetofend(struct vfio_device_ioeventfd, fd)`.
-const MINSZ: usize = 28;
 
 /// What identifies an ioeventfd: two registrations may not share all four.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -108,44 +104,19 @@ impl VirqfdHandler for IoEventFd {
 /// The ioeventfds of an open device, dropped (each waiting for its handler) at close.
 pub(crate) type IoEventFds = KVec<Pin<KBox<Virqfd<IoEventFd>>>>;
 
-/// The `u64` stored as the two native-order words `w0`, `w1`.
-fn join(w0: u32, w1: u32) -> u64 {
-    let mut b = [0u8; 8];
-    b[..4].copy_from_slice(&w0.to_ne_bytes());
-    b[4..].copy_from_slice(&w1.to_ne_bytes());
-    u64::from_ne_bytes(b)
-}
-
 /// `VFIO_DEVICE_IOEVENTFD`: adds an ioeventfd, or removes one with `fd == -1`.
 pub(crate) fn ioctl(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Result<isize> {
     let pdev = bound_pdev(dev)?;
-    // argsz, flags, offset (two words), data (two words), fd.
-    let [argsz, flags, off0, off1, data0, data1, fd] = vfio::read_words::<7>(arg)?;
-    let (offset, data) = (join(off0, off1), join(data0, data1));
-    // CAST: the `fd` field is an `s32`.
-    let fd = fd as i32;
-    if (argsz as usize) < MINSZ || flags & !uapi::VFIO_DEVICE_IOEVENTFD_SIZE_MASK != 0 {
-        return Err(EINVAL);
-    }
-    let count = flags & uapi::VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
-    if count.count_ones() != 1 || fd < -1 {
-        return Err(EINVAL);
-    }
-    let (bar, pos) = split_offset(offset);
-    if bar > u64::from(uapi::VFIO_PCI_BAR5_REGION_INDEX) {
-        return Err(EINVAL);
-    }
-    // CAST: `bar` <= 5.
-    let bar = bar as u32;
-    if pos + u64::from(count) > pdev.resource_len(bar)? {
-        return Err(EINVAL);
-    }
-    // No way around the MSI-X table's protection.
-    if let Some((b, start, end)) = dev.open.lock().msix_table {
-        if b == bar && pos + u64::from(count) > start && pos < end {
-            return Err(EINVAL);
-        }
-    }
+    let req = args::IoEventFd::parse(vfio::read_words::<7>(arg)?)?;
+    let args::IoEventFd {
+        bar,
+        pos,
+        count,
+        data,
+        fd,
+    } = req;
+    let msix = dev.open.lock().msix_table;
+    req.check_target(pdev.resource_len(bar)?, msix)?;
     let io = regions::iomap(dev, pdev, bar)?;
     let key = Key {
         bar,

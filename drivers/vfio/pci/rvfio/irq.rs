@@ -10,6 +10,7 @@
 //! the unmask eventfd touch is under the INTx spinlock.
 
 use crate::{
+    args,
     caps::PCI_INTERRUPT_PIN,
     cfgspace::VConfig,
     device::{
@@ -40,6 +41,10 @@ use kernel::{
         Arc,
         SpinLockIrq, //
     },
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    }, //
     vfio::{
         self,
         irq::{
@@ -52,11 +57,75 @@ use kernel::{
         virqfd::{
             Virqfd,
             VirqfdHandler, //
-        },
-        IrqData,
-        SetIrqs, //
-    }, //
+        }, //
+    },
 };
+
+/// The payload of a `VFIO_DEVICE_SET_IRQS` request.
+enum IrqData {
+    /// No data.
+    None,
+    /// One boolean per vector.
+    Bool(KVec<u8>),
+    /// One eventfd file descriptor per vector (-1: none).
+    EventFd(KVec<i32>),
+}
+
+/// A `VFIO_DEVICE_SET_IRQS` request: the header checked by [`args::IrqSet::parse`] and the
+/// payload.
+struct SetIrqs {
+    /// `VFIO_IRQ_SET_*` data and action flags (exactly one data type).
+    flags: u32,
+    /// The interrupt index.
+    index: u32,
+    /// The first vector.
+    start: u32,
+    /// The number of vectors (`start + count` does not exceed the index's count).
+    count: u32,
+    /// The payload: `count` entries for `BOOL` and `EVENTFD`.
+    data: IrqData,
+}
+
+impl SetIrqs {
+    /// Reads and checks the request at `arg` for a device with the vector `counts` of each
+    /// index, then copies the payload.
+    fn read(arg: usize, counts: &[u32; 5]) -> Result<Self> {
+        let hdr = args::IrqSet::parse(vfio::read_words::<5>(arg)?, args::NUM_IRQS, |index| {
+            // CAST: `u32` fits in `usize`.
+            counts.get(index as usize).copied().unwrap_or(0)
+        })?;
+        let len = usize::try_from(hdr.payload_len())?;
+        let mut bytes = KVec::new();
+        if len > 0 {
+            // CAST: the payload follows the header.
+            let at = arg.wrapping_add(args::IrqSet::MINSZ as usize);
+            UserSlice::new(UserPtr::from_addr(at), len).read_all(&mut bytes, GFP_KERNEL)?;
+        }
+        let data = match hdr.data {
+            args::IrqSetData::None => IrqData::None,
+            args::IrqSetData::Bool => IrqData::Bool(bytes),
+            args::IrqSetData::EventFd => {
+                let mut fds = KVec::with_capacity(bytes.len() / 4, GFP_KERNEL)?;
+                for fd in args::eventfds(&bytes) {
+                    fds.push(fd, GFP_KERNEL)?;
+                }
+                IrqData::EventFd(fds)
+            }
+        };
+        Ok(Self {
+            flags: hdr.flags,
+            index: hdr.index,
+            start: hdr.start,
+            count: hdr.count,
+            data,
+        })
+    }
+
+    /// The `VFIO_IRQ_SET_ACTION_*` bits of the request.
+    fn action(&self) -> u32 {
+        self.flags & uapi::VFIO_IRQ_SET_ACTION_TYPE_MASK
+    }
+}
 
 /// Devices whose INTx masking is broken: vfio-pci hides their INTx (`vfio_pci_nointx()`).
 pub(crate) fn nointx(pdev: &pci::Device<Bound>) -> bool {
@@ -713,10 +782,7 @@ impl Ctx<'_> {
 pub(crate) fn set_irqs(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Result<isize> {
     let pdev = bound_pdev(dev)?;
     let counts = dev.open.lock().irq_counts;
-    let set = SetIrqs::read(arg, uapi::VFIO_PCI_NUM_IRQS, |index| {
-        // CAST: `u32` fits in `usize`.
-        counts.get(index as usize).copied().unwrap_or(0)
-    })?;
+    let set = SetIrqs::read(arg, &counts)?;
     let ctx = Ctx { dev, pdev };
     // vfio-pci's `igate`: one request at a time, serialised with config writes and close.
     let mut open = dev.open.lock();

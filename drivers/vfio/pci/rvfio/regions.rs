@@ -9,11 +9,11 @@
 
 use crate::access::{
     bar_step,
-    index_to_offset,
     split_offset,
     BarStep,
     MapRequest, //
 };
+use crate::args;
 use crate::device::{
     bound_pdev,
     RvfioDevice, //
@@ -48,8 +48,6 @@ use kernel::{
     },
 };
 
-const RW: u32 = uapi::VFIO_REGION_INFO_FLAG_READ | uapi::VFIO_REGION_INFO_FLAG_WRITE;
-
 /// `VFIO_DEVICE_GET_REGION_INFO`.
 pub(crate) fn info(
     dev: &vfio::Device<RvfioDevice, Bound>,
@@ -57,52 +55,25 @@ pub(crate) fn info(
     caps: &mut vfio::InfoCaps<'_>,
 ) -> Result<vfio::RegionInfo> {
     let pdev = bound_pdev(dev)?;
-    let offset = index_to_offset(index);
-    match index {
-        uapi::VFIO_PCI_CONFIG_REGION_INDEX => Ok(vfio::RegionInfo {
-            offset,
-            // CAST: 256 or 4096.
-            size: pdev.cfg_size() as u64,
-            flags: RW,
-        }),
-        uapi::VFIO_PCI_BAR0_REGION_INDEX..=uapi::VFIO_PCI_BAR5_REGION_INDEX => {
-            let size = pdev.resource_len(index)?;
-            let mut flags = if size == 0 { 0 } else { RW };
-            if size != 0 && bar_mmap_supported(pdev, index) {
-                flags |= uapi::VFIO_REGION_INFO_FLAG_MMAP;
-                // The MSI-X table is not hidden from mmap (as in vfio-pci since 5.x).
-                if dev
-                    .open
-                    .lock()
-                    .msix_table
-                    .is_some_and(|(b, _, _)| b == index)
-                {
-                    caps.add(uapi::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, &[])?;
-                }
-            }
-            Ok(vfio::RegionInfo {
-                offset,
-                size,
-                flags,
-            })
+    let region = args::Region::from_index(index)?;
+    let info = match region {
+        // CAST: 256 or 4096.
+        args::Region::Config => region.info(pdev.cfg_size() as u64, false, false),
+        args::Region::Bar(bar) => {
+            let size = pdev.resource_len(bar)?;
+            let msix = dev.open.lock().msix_table.is_some_and(|(b, _, _)| b == bar);
+            region.info(size, bar_mmap_supported(pdev, bar), msix)
         }
-        uapi::VFIO_PCI_ROM_REGION_INDEX => {
-            let size = rom_size(dev, pdev);
-            let flags = if size != 0 {
-                uapi::VFIO_REGION_INFO_FLAG_READ
-            } else {
-                0
-            };
-            Ok(vfio::RegionInfo {
-                offset,
-                size,
-                flags,
-            })
-        }
-        // No VGA support and no device-specific regions (yet): vfio-pci answers EINVAL too
-        // for a device without them.
-        _ => Err(EINVAL),
+        args::Region::Rom => region.info(rom_size(dev, pdev), false, false),
+    };
+    if info.msix_mappable {
+        caps.add(uapi::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, &[])?;
     }
+    Ok(vfio::RegionInfo {
+        offset: info.offset,
+        size: info.size,
+        flags: info.flags,
+    })
 }
 
 /// Whether BAR `bar` can be mmapped: a memory BAR of at least a page.

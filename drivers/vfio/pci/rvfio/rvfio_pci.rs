@@ -18,6 +18,7 @@
 //! `/dev/iommu`) and the legacy group and container (`/dev/vfio/$GROUP`).
 
 mod access;
+mod args;
 mod caps;
 mod cfgspace;
 mod config;
@@ -32,7 +33,48 @@ mod sriov;
 
 use kernel::{
     pci,
-    prelude::*, //
+    prelude::*,
+    vfio::uapi, //
+};
+
+impl From<args::Errno> for Error {
+    fn from(e: args::Errno) -> Self {
+        match e {
+            args::Errno::Inval => EINVAL,
+            args::Errno::NoTty => ENOTTY,
+            args::Errno::NoSpc => ENOSPC,
+            args::Errno::Range => ERANGE,
+        }
+    }
+}
+
+// The argument checks' own copy of the UAPI values (they build without the kernel) agrees with
+// the kernel's.
+const _: () = {
+    assert!(args::NUM_IRQS == uapi::VFIO_PCI_NUM_IRQS);
+    assert!(args::IRQ_SET_DATA_NONE == uapi::VFIO_IRQ_SET_DATA_NONE);
+    assert!(args::IRQ_SET_DATA_BOOL == uapi::VFIO_IRQ_SET_DATA_BOOL);
+    assert!(args::IRQ_SET_DATA_EVENTFD == uapi::VFIO_IRQ_SET_DATA_EVENTFD);
+    assert!(args::IRQ_SET_DATA_TYPE_MASK == uapi::VFIO_IRQ_SET_DATA_TYPE_MASK);
+    assert!(args::IRQ_SET_ACTION_TYPE_MASK == uapi::VFIO_IRQ_SET_ACTION_TYPE_MASK);
+    assert!(args::IOEVENTFD_SIZE_MASK == uapi::VFIO_DEVICE_IOEVENTFD_SIZE_MASK);
+    assert!(args::FEATURE_MASK == uapi::VFIO_DEVICE_FEATURE_MASK);
+    assert!(args::FEATURE_GET == uapi::VFIO_DEVICE_FEATURE_GET);
+    assert!(args::FEATURE_SET == uapi::VFIO_DEVICE_FEATURE_SET);
+    assert!(args::FEATURE_PROBE == uapi::VFIO_DEVICE_FEATURE_PROBE);
+    assert!(args::FEATURE_PCI_VF_TOKEN == uapi::VFIO_DEVICE_FEATURE_PCI_VF_TOKEN);
+    assert!(args::FEATURE_LOW_POWER_ENTRY == uapi::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY);
+    assert!(
+        args::FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP
+            == uapi::VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP
+    );
+    assert!(args::FEATURE_LOW_POWER_EXIT == uapi::VFIO_DEVICE_FEATURE_LOW_POWER_EXIT);
+    assert!(args::REGION_READ == uapi::VFIO_REGION_INFO_FLAG_READ);
+    assert!(args::REGION_WRITE == uapi::VFIO_REGION_INFO_FLAG_WRITE);
+    assert!(args::REGION_MMAP == uapi::VFIO_REGION_INFO_FLAG_MMAP);
+    assert!(args::BAR5_REGION_INDEX == uapi::VFIO_PCI_BAR5_REGION_INDEX);
+    assert!(args::ROM_REGION_INDEX == uapi::VFIO_PCI_ROM_REGION_INDEX);
+    assert!(args::CONFIG_REGION_INDEX == uapi::VFIO_PCI_CONFIG_REGION_INDEX);
 };
 
 module! {

@@ -16,7 +16,8 @@ use kernel::{
         Bound,
         Core, //
     },
-    new_mutex, pci,
+    new_mutex,
+    pci,
     prelude::*,
     sync::{
         Arc,
@@ -26,10 +27,7 @@ use kernel::{
         UserPtr,
         UserSlice, //
     },
-    vfio::{
-        self,
-        uapi, //
-    },
+    vfio, //
 };
 
 /// The token and how many VFs are open under it.
@@ -244,20 +242,12 @@ pub(crate) fn vf_user(dev: &RvfioDevice, open: bool) {
     }
 }
 
-/// `VFIO_DEVICE_FEATURE_PCI_VF_TOKEN` (`vfio_pci_core_feature_token()`).
-pub(crate) fn device_feature(
-    dev: &vfio::Device<RvfioDevice, Bound>,
-    flags: u32,
-    arg: usize,
-    argsz: usize,
-) -> Result {
+/// `VFIO_DEVICE_FEATURE_PCI_VF_TOKEN` (SET, checked by [`crate::args::Feature::parse`]): the
+/// UUID at `arg` becomes the PF's VF token.
+pub(crate) fn set_vf_token(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Result {
     let Some(vf_token) = &dev.sriov.vf_token else {
         return Err(ENOTTY);
     };
-    // No GET: it would show the token of the PF's previous user.
-    if !vfio::check_feature(flags, argsz, uapi::VFIO_DEVICE_FEATURE_SET, 16)? {
-        return Ok(());
-    }
     let mut uuid = [0u8; 16];
     UserSlice::new(UserPtr::from_addr(arg), 16)
         .reader()
