@@ -5,10 +5,11 @@
 # format the project's files instead. Reports in KTAP; the build's output goes to stderr.
 . "$(dirname "$0")/lib.sh"
 files=()
-while read -r f; do files+=("$f"); done < <(cd "$TOP" && git ls-files '*.rs' | grep -v '^tests/host/')
+while read -r f; do files+=("$f"); done < <(cd "$TOP" && git ls-files '*.rs' | grep -v '^tests/\(host\|fuzz\)/')
 if [ "${1:-}" = --fix ]; then
 	(cd "$TOP" && rustfmt --config-path "$TREE/.rustfmt.toml" --edition 2021 "${files[@]}")
 	(cd "$TOP/tests/host" && cargo fmt)
+	(cd "$TOP/tests/fuzz" && cargo fmt)
 	log "formatted ${#files[@]} files; patched upstream files are checked by 'make lint'"
 	exit 0
 fi
@@ -51,7 +52,11 @@ if [ $rebuilt = no ] || grep -Eq '^(warning|error)' "$CACHE/build.lint.log"; the
 else
 	ktap_test_pass "clippy (CLIPPY=1) warning-free"
 fi
-if make -s -C "$TREE" LLVM=$LLVM_SUFFIX rustfmtcheck >"$CACHE/rustfmt.log" 2>&1; then
+# The tree's rustfmtcheck finds regular files only (the patched upstream ones): the project's
+# files, symlinks in the tree, are checked here with the same configuration.
+if make -s -C "$TREE" LLVM=$LLVM_SUFFIX rustfmtcheck >"$CACHE/rustfmt.log" 2>&1 &&
+	(cd "$TOP" && rustfmt --check --config-path "$TREE/.rustfmt.toml" --edition 2021 \
+		"${files[@]}") >>"$CACHE/rustfmt.log" 2>&1; then
 	ktap_test_pass "rustfmtcheck"
 else
 	head -40 "$CACHE/rustfmt.log" | sed 's/^/# /'
@@ -66,10 +71,11 @@ else
 	ktap_test_fail "clippy (samples/rvfio)"
 fi
 rm -f "$CACHE/samples/rvfio_edu.clippy"
-if (cd "$TOP/tests/host" && cargo fmt --check >/dev/null 2>&1); then
-	ktap_test_pass "cargo fmt (host tests)"
+if (cd "$TOP/tests/host" && cargo fmt --check >/dev/null 2>&1) &&
+	(cd "$TOP/tests/fuzz" && cargo fmt --check >/dev/null 2>&1); then
+	ktap_test_pass "cargo fmt (host tests, fuzz targets)"
 else
-	ktap_test_fail "cargo fmt --check in tests/host"
+	ktap_test_fail "cargo fmt --check in tests/host or tests/fuzz"
 fi
 # The format-patch series (make patches): reproduces the build tree, checkpatch-clean.
 if "$TOP/scripts/patches.sh" >"$CACHE/patches.log" 2>&1; then
