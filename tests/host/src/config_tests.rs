@@ -437,3 +437,29 @@ fn pieces_never_cross_capabilities() {
     assert_eq!(c.piece(1, 4), 1);
     assert_eq!(c.piece(2, 4), 2);
 }
+
+/// A capability chain that leads into the standard header ends there: the "capability" does
+/// not take over the BARs (found by the `config` fuzz target; vfio-pci would only warn).
+#[test]
+fn chain_into_the_header_ends_the_chain() {
+    let mut b = basic().caps(&[CapSpec::new(9, 8).reg(2, 1, 8)], &[]);
+    let vndr = b.pos_of(true, 9);
+    // The vendor capability's next pointer leads to 0x10 (BAR 0), which reads as a vendor
+    // capability (ID 9) with length 0x30: all of it would be raw, writable registers.
+    b.hw.space[vndr + 1] = 0x10;
+    b.hw.space[0x10] = 9;
+    b.hw.space[0x12] = 0x30;
+    let before = b.hw.space.clone();
+    let (mut c, mut hw) = b.open();
+    assert_eq!(read_n(&mut c, &mut hw, vndr + 1, 1), 0, "the chain ends");
+    write_n(&mut c, &mut hw, 0x10, 4, 0x1234_5678);
+    write_n(&mut c, &mut hw, 0x14, 4, 0x9abc_def0);
+    assert_eq!(
+        hw.space[0x10..0x18],
+        before[0x10..0x18],
+        "BAR 0 and 1 unchanged"
+    );
+    assert!(hw.writes.is_empty(), "{:x?}", hw.writes);
+    // The vendor capability itself is still there.
+    assert_eq!(read_n(&mut c, &mut hw, vndr, 1), 9);
+}

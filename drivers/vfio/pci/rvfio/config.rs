@@ -336,6 +336,13 @@ impl<B: DerefMut<Target = [u8]>> Config<B> {
         let mut loops = (CFG_SPACE_SIZE - STD_HEADER_SIZEOF) / 4;
         while pos != 0 && loops > 0 {
             loops -= 1;
+            // A capability inside the standard header would put header registers, the BARs
+            // among them, under its own permissions. The PCI core ends the chain there, and so
+            // does the engine (vfio-pci warns and goes on).
+            if pos < STD_HEADER_SIZEOF {
+                self.set_v(prev, 1, 0);
+                break;
+            }
             // CAST: byte registers.
             let cap = hw.read(pos, 1)? as u8;
             let next = hw.read(pos + PCI_CAP_LIST_NEXT, 1)?;
