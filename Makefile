@@ -10,12 +10,13 @@
 #                 in its own directory; SANITIZE=1 works with build, vm, vm-test too
 #   make vm CMD='...'  run any command in the test VM (exit status returned)
 #   make vm-test T='uapi err'  the named suites of the VM tests, in one guest
+#   make fuzz     the libFuzzer targets (tests/fuzz) on the host, SECS=60 each (T='config args')
 #   make patches  the work as a git format-patch series against pristine 7.3
 #                 (out/patches), checked with checkpatch.pl
 
 SHELL := /bin/bash
 
-.PHONY: all fetch build vm run check sanitize host-test lint vm-test fmt patches clean-cache
+.PHONY: all fetch build vm run check sanitize host-test fuzz lint vm-test fmt patches clean-cache
 
 all: build
 
@@ -33,6 +34,9 @@ run: build
 
 host-test: fetch
 	@scripts/host-test.sh
+
+fuzz: fetch
+	@scripts/fuzz.sh -t $(or $(SECS),60) $(T)
 
 lint: build
 	@scripts/lint.sh

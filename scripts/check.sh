@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Every test: the fetch, the host unit tests, build + lint, and the VM suite (both drivers,
+# Every test: the fetch, the host unit tests, the fuzz targets (60 s each), build + lint, and the VM suite (both drivers,
 # every device). With SANITIZE=1: the fetch, the sanitizer kernel's build and the VM suite on
 # it. Each step reports in KTAP; make check ends with a table of the steps, their
 # times and results, then the total "N passed, N failed", counted from the KTAP results.
@@ -44,6 +44,7 @@ if [ "$SANITIZE" = 1 ]; then
 	step build one_result "build (sanitizer kernel)" "$TOP/scripts/build.sh"
 else
 	step host "$TOP/scripts/host-test.sh"
+	step fuzz "$TOP/scripts/fuzz.sh"
 	step lint "$TOP/scripts/lint.sh"
 fi
 step vm "$TOP/scripts/vm-test.sh"

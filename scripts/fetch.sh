@@ -86,4 +86,9 @@ if ! "$TOOLS/bin/bindgen" --version 2>/dev/null | grep -q '0\.73\.2'; then
 	log "cargo install bindgen-cli 0.73.2 (a few minutes)"
 	cargo install -q --locked --root "$TOOLS" bindgen-cli --version 0.73.2
 fi
+# cargo-fuzz, for the libFuzzer targets in tests/fuzz.
+if ! "$TOOLS/bin/cargo-fuzz" --version 2>/dev/null | grep -q '0\.13\.2'; then
+	log "cargo install cargo-fuzz 0.13.2 (about a minute)"
+	cargo install -q --locked --root "$TOOLS" cargo-fuzz --version 0.13.2
+fi
 log "fetch done"

@@ -102,45 +102,6 @@ prop_compose! {
     }
 }
 
-/// (offset, mask) pairs of device bits the engine must never change on a user write, for the
-/// function `b` lays out.
-fn protected(b: &Builder) -> Vec<(usize, u8)> {
-    let mut p: Vec<(usize, u8)> = Vec::new();
-    let all = |start: usize, len: usize, p: &mut Vec<(usize, u8)>| {
-        for i in start..start + len {
-            p.push((i, 0xff));
-        }
-    };
-    all(0x10, 0x18, &mut p); // BARs
-    all(PCI_ROM_ADDRESS, 4, &mut p);
-    all(PCI_INTERRUPT_LINE, 1, &mut p);
-    p.push((PCI_COMMAND + 1, 0x04)); // INTx disable is virtual
-    for &(std, id, pos) in &b.placed {
-        match (std, id) {
-            (true, 0x11) => all(pos, 12, &mut p),
-            (true, 0x10) => {
-                p.push((pos + PCI_EXP_DEVCTL + 1, 0x02 | 0x80 | 0x70)); // phantom, FLR, MRRS
-                p.push((pos + PCI_EXP_DEVCTL, 0xe0)); // MPS
-                                                      // Version 1 capabilities (as the PCI core cached them) end before DEVCTL2
-                                                      // (the bytes there are raw).
-                if b.info.pcie_flags & 0xf != 1 {
-                    p.push((pos + PCI_EXP_DEVCTL2, 0x20)); // ARI
-                }
-            }
-            (true, 5) => p.push((pos + 2, 0x01)), // MSI enable
-            (true, 1) => {
-                p.push((pos + PCI_PM_CTRL, 0x03)); // power state
-                p.push((pos + PCI_PM_CTRL + 1, 0x81)); // PME status/enable
-            }
-            (true, 0x13) => p.push((pos + PCI_AF_CTRL, 0x01)),
-            (true, 3) => all(pos + 2, 6, &mut p), // VPD address/data
-            (false, 1) | (false, 4) => all(pos, 4, &mut p),
-            _ => {}
-        }
-    }
-    p
-}
-
 prop_compose! {
     fn op(size: usize)(pos in 0..size, len in 1usize..9, write in any::<bool>(), data in any::<[u8; 8]>())
         -> (usize, usize, bool, [u8; 8]) {
@@ -156,7 +117,7 @@ proptest! {
         b in device(),
         ops in prop::collection::vec(op(4096), 1..64),
     ) {
-        let prot = protected(&b);
+        let prot = b.protected();
         let before = b.hw.space.clone();
         let size = b.hw.space.len();
         let (mut c, mut hw) = b.open();
