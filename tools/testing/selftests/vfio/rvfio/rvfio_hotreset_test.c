@@ -44,19 +44,20 @@
 #include <libvfio.h>
 
 #include "kselftest_harness.h"
+#include "rvfio_hotreset.h"
 #include "rvfio_open.h"
 
 static const char *slot_bdf, *bus_bdf[2], *root_bdf;
 
 /* Written over every output field first, to see what the driver filled in. */
-#define POISON		0xa5
+#define POISON		RVFIO_HR_POISON
 #define POISON32	0xa5a5a5a5u
 
 /* Room for more entries than any device here has. */
 #define MAX_DEPS	4
 
-#define HDR_SIZE	sizeof(struct vfio_pci_hot_reset_info)
-#define DEP_SIZE	sizeof(struct vfio_pci_dependent_device)
+#define HDR_SIZE	RVFIO_HR_HDR
+#define DEP_SIZE	RVFIO_HR_DEP
 #define CDEV_FLAGS	(VFIO_PCI_HOT_RESET_FLAG_DEV_ID | VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED)
 
 /* The virtio 1.0 common configuration: vendor capability type and device_status. */
@@ -134,22 +135,7 @@ static int group_open(const char *bdf)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The two ioctls. */
-
-/* A GET_PCI_HOT_RESET_INFO argument with room for @n entries, poisoned. */
-static struct vfio_pci_hot_reset_info *info_alloc(__u32 n)
-{
-	struct vfio_pci_hot_reset_info *info = malloc_assert(HDR_SIZE + n * DEP_SIZE);
-
-	memset(info, POISON, HDR_SIZE + n * DEP_SIZE);
-	info->argsz = HDR_SIZE + n * DEP_SIZE;
-	return info;
-}
-
-static int get_info(int fd, struct vfio_pci_hot_reset_info *info)
-{
-	return rvfio_ioctl(fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info);
-}
+/* INFO checks and the reset a device file can ask for. */
 
 /* Whether entries @from up to @n of @info are still poisoned. */
 static bool deps_untouched(const struct vfio_pci_hot_reset_info *info, __u32 from, __u32 n)
@@ -163,58 +149,12 @@ static bool deps_untouched(const struct vfio_pci_hot_reset_info *info, __u32 fro
 	return true;
 }
 
-/* The entry of @info for @bdf, NULL if none; asserts there is at most one. */
-static const struct vfio_pci_dependent_device *
-dep_find(const struct vfio_pci_hot_reset_info *info, const char *bdf)
-{
-	const struct vfio_pci_dependent_device *found = NULL;
-	unsigned int seg, bus, dev, fn;
-	__u32 i;
-	int n;
-
-	n = sscanf(bdf, "%x:%x:%x.%x", &seg, &bus, &dev, &fn);
-	VFIO_ASSERT_EQ(n, 4, "BDF %s\n", bdf);
-	for (i = 0; i < info->count && i < MAX_DEPS; i++) {
-		const struct vfio_pci_dependent_device *d = &info->devices[i];
-
-		if (d->segment == seg && d->bus == bus && d->devfn == (dev << 3 | fn)) {
-			VFIO_ASSERT_NULL(found, "%s listed twice\n", bdf);
-			found = d;
-		}
-	}
-	return found;
-}
-
-/* VFIO_DEVICE_PCI_HOT_RESET with every header field given; 0 or -errno. */
-static int hot_reset_raw(int fd, __u32 argsz, __u32 flags, __u32 count, const int *fds)
-{
-	struct vfio_pci_hot_reset *reset;
-	int ret;
-
-	reset = calloc_assert(1, sizeof(*reset) + (count + 1) * sizeof(__s32));
-	reset->argsz = argsz;
-	reset->flags = flags;
-	reset->count = count;
-	if (count)
-		memcpy(reset->group_fds, fds, count * sizeof(__s32));
-	ret = rvfio_ioctl(fd, VFIO_DEVICE_PCI_HOT_RESET, reset);
-	free(reset);
-	return ret;
-}
-
-/* VFIO_DEVICE_PCI_HOT_RESET proving ownership with the @count group files @fds. */
-static int hot_reset(int fd, __u32 count, const int *fds)
-{
-	return hot_reset_raw(fd, sizeof(struct vfio_pci_hot_reset) + count * sizeof(__s32), 0,
-			     count, fds);
-}
-
 /* The reset any device file should be able to ask for: its group file, or none. */
 static int hot_reset_own(struct vfio_pci_device *device, int group_fd)
 {
 	if (!device->iommu->mode->container_path)
-		return hot_reset(device->fd, 0, NULL);
-	return hot_reset(device->fd, 1, &group_fd);
+		return rvfio_hr_reset(device->fd, 0, NULL);
+	return rvfio_hr_reset(device->fd, 1, &group_fd);
 }
 
 /* Configuration space and BARs through the device file. */
@@ -389,17 +329,17 @@ FIXTURE_TEARDOWN(slot_reset)
 
 TEST_F(slot_reset, info_argsz)
 {
-	struct vfio_pci_hot_reset_info *info = info_alloc(1);
+	struct vfio_pci_hot_reset_info *info = rvfio_hr_info_alloc(1);
 	int fd = self->device->fd;
 
 	/* Shorter than the header. */
 	info->argsz = HDR_SIZE - 1;
-	ASSERT_EQ(-EINVAL, get_info(fd, info));
+	ASSERT_EQ(-EINVAL, rvfio_hr_info(fd, info));
 	ASSERT_EQ(POISON32, info->count);
 
 	/* No room for entries: ENOSPC, and the header says how many there are. */
 	info->argsz = HDR_SIZE;
-	ASSERT_EQ(-ENOSPC, get_info(fd, info));
+	ASSERT_EQ(-ENOSPC, rvfio_hr_info(fd, info));
 	ASSERT_EQ(HDR_SIZE, info->argsz);
 	ASSERT_EQ(1, info->count);
 	ASSERT_EQ(0, info->flags);
@@ -407,30 +347,30 @@ TEST_F(slot_reset, info_argsz)
 	/* One byte short of the entry: the same, and the entry untouched. */
 	memset(info, POISON, HDR_SIZE + DEP_SIZE);
 	info->argsz = HDR_SIZE + DEP_SIZE - 1;
-	ASSERT_EQ(-ENOSPC, get_info(fd, info));
+	ASSERT_EQ(-ENOSPC, rvfio_hr_info(fd, info));
 	ASSERT_EQ(1, info->count);
 	ASSERT_EQ(0, info->flags);
 	ASSERT_TRUE(deps_untouched(info, 0, 1));
 
 	/* Exactly enough. */
 	info->argsz = HDR_SIZE + DEP_SIZE;
-	ASSERT_EQ(0, get_info(fd, info));
+	ASSERT_EQ(0, rvfio_hr_info(fd, info));
 	ASSERT_EQ(1, info->count);
-	ASSERT_NE(NULL, dep_find(info, slot_bdf));
+	ASSERT_NE(NULL, rvfio_hr_dep(info, slot_bdf));
 
-	ASSERT_EQ(-EFAULT, get_info(fd, NULL));
+	ASSERT_EQ(-EFAULT, rvfio_hr_info(fd, NULL));
 	free(info);
 }
 
 TEST_F(slot_reset, info)
 {
-	struct vfio_pci_hot_reset_info *info = info_alloc(MAX_DEPS);
+	struct vfio_pci_hot_reset_info *info = rvfio_hr_info_alloc(MAX_DEPS);
 	const struct vfio_pci_dependent_device *dep;
 
-	ASSERT_EQ(0, get_info(self->device->fd, info));
+	ASSERT_EQ(0, rvfio_hr_info(self->device->fd, info));
 	ASSERT_EQ(HDR_SIZE + MAX_DEPS * DEP_SIZE, info->argsz);
 	ASSERT_EQ(1, info->count);
-	dep = dep_find(info, slot_bdf);
+	dep = rvfio_hr_dep(info, slot_bdf);
 	ASSERT_NE(NULL, dep);
 	if (self->cdev) {
 		ASSERT_EQ(CDEV_FLAGS, info->flags);
@@ -469,18 +409,18 @@ TEST_F(slot_reset, reset_bad_args)
 	fds[0] = fds[1] = self->cdev ? -1 : self->device->group_fd;
 	write8(fd, self->status, VIRTIO_STATUS_ACK);
 
-	ASSERT_EQ(-EINVAL, hot_reset_raw(fd, HDR_SIZE + 4 * count, 1, count, fds));
-	ASSERT_EQ(-EINVAL, hot_reset_raw(fd, HDR_SIZE + 4 * count, 1u << 31, count, fds));
-	ASSERT_EQ(-EINVAL, hot_reset_raw(fd, HDR_SIZE - 1, 0, count, fds));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset_raw(fd, HDR_SIZE + 4 * count, 1, count, fds));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset_raw(fd, HDR_SIZE + 4 * count, 1u << 31, count, fds));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset_raw(fd, HDR_SIZE - 1, 0, count, fds));
 	ASSERT_EQ(-EFAULT, rvfio_ioctl(fd, VFIO_DEVICE_PCI_HOT_RESET, NULL));
 	if (self->cdev) {
 		/* A cdev-opened device proves ownership through iommufd: no fds. */
-		ASSERT_EQ(-EINVAL, hot_reset(fd, 1, fds));
+		ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, 1, fds));
 	} else {
 		/* A group-opened device needs them... */
-		ASSERT_EQ(-EINVAL, hot_reset(fd, 0, NULL));
+		ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, 0, NULL));
 		/* ...but no more than there are affected devices. */
-		ASSERT_EQ(-EINVAL, hot_reset(fd, 2, fds));
+		ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, 2, fds));
 	}
 	ASSERT_EQ(VIRTIO_STATUS_ACK, read8(fd, self->status));
 }
@@ -507,9 +447,9 @@ TEST_F(slot_reset, reset_bad_fds)
 		ASSERT_GE(bad[i], 0) TH_LOG("%s", what[i]);
 	write8(fd, self->status, VIRTIO_STATUS_ACK);
 
-	ASSERT_EQ(self->cdev ? -EINVAL : -EBADF, hot_reset(fd, 1, (int[]){ -1 }));
+	ASSERT_EQ(self->cdev ? -EINVAL : -EBADF, rvfio_hr_reset(fd, 1, (int[]){ -1 }));
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		ASSERT_EQ(-EINVAL, hot_reset(fd, 1, &bad[i])) TH_LOG("%s", what[i]);
+		ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, 1, &bad[i])) TH_LOG("%s", what[i]);
 	ASSERT_EQ(VIRTIO_STATUS_ACK, read8(fd, self->status));
 	close(bad[4]);
 	close(bad[1]);
@@ -589,14 +529,14 @@ static void bus_open_second(BUS *self)
 static void bus_check_info(struct __test_metadata *_metadata, BUS *self, int n,
 			   __u32 devid1)
 {
-	struct vfio_pci_hot_reset_info *info = info_alloc(MAX_DEPS);
+	struct vfio_pci_hot_reset_info *info = rvfio_hr_info_alloc(MAX_DEPS);
 	const struct vfio_pci_dependent_device *dep[2];
 	int i;
 
-	ASSERT_EQ(0, get_info(self->device[n]->fd, info));
+	ASSERT_EQ(0, rvfio_hr_info(self->device[n]->fd, info));
 	ASSERT_EQ(2, info->count);
 	for (i = 0; i < 2; i++) {
-		dep[i] = dep_find(info, bus_bdf[i]);
+		dep[i] = rvfio_hr_dep(info, bus_bdf[i]);
 		ASSERT_NE(NULL, dep[i]);
 		if (!self->cdev)
 			ASSERT_EQ(self->group, dep[i]->group_id);
@@ -613,7 +553,7 @@ static void bus_check_info(struct __test_metadata *_metadata, BUS *self, int n,
 	/* Room for one: ENOSPC, and the count of both. */
 	memset(info, POISON, HDR_SIZE + DEP_SIZE);
 	info->argsz = HDR_SIZE + DEP_SIZE;
-	ASSERT_EQ(-ENOSPC, get_info(self->device[n]->fd, info));
+	ASSERT_EQ(-ENOSPC, rvfio_hr_info(self->device[n]->fd, info));
 	ASSERT_EQ(2, info->count);
 	ASSERT_TRUE(deps_untouched(info, 0, 1));
 	free(info);
@@ -647,13 +587,13 @@ TEST_F(bus_reset, reset_one_open)
 		/* The same file twice will do, and one more group is no harm. */
 		fds[0] = fds[1] = self->device[0]->group_fd;
 		testdev_select(fd);
-		ASSERT_EQ(0, hot_reset(fd, 2, fds));
+		ASSERT_EQ(0, rvfio_hr_reset(fd, 2, fds));
 		ASSERT_FALSE(testdev_selected(fd));
 		other = group_open(root_bdf);
 		ASSERT_GE(other, 0);
 		fds[0] = other;
 		testdev_select(fd);
-		ASSERT_EQ(0, hot_reset(fd, 2, fds));
+		ASSERT_EQ(0, rvfio_hr_reset(fd, 2, fds));
 		ASSERT_FALSE(testdev_selected(fd));
 		close(other);
 	}
@@ -726,8 +666,8 @@ TEST_F(bus_reset, reset_bad)
 
 	testdev_select(fd);
 	if (self->cdev) {
-		ASSERT_EQ(-EINVAL, hot_reset(fd, 1, (int[]){ -1 }));
-		ASSERT_EQ(-EINVAL, hot_reset(fd, 2, (int[]){ -1, -1 }));
+		ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, 1, (int[]){ -1 }));
+		ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, 2, (int[]){ -1, -1 }));
 		ASSERT_TRUE(testdev_selected(fd));
 		return;
 	}
@@ -738,15 +678,15 @@ TEST_F(bus_reset, reset_bad)
 	fds[0] = fds[1] = fds[2] = self->device[0]->group_fd;
 
 	/* Two devices: three files are too many, even valid ones. */
-	ASSERT_EQ(-EINVAL, hot_reset(fd, 3, fds));
-	ASSERT_EQ(-EINVAL, hot_reset(fd, 0, NULL));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, 3, fds));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, 0, NULL));
 	/* One bad file spoils the set. */
 	fds[1] = -1;
-	ASSERT_EQ(-EBADF, hot_reset(fd, 2, fds));
+	ASSERT_EQ(-EBADF, rvfio_hr_reset(fd, 2, fds));
 	fds[1] = efd;
-	ASSERT_EQ(-EINVAL, hot_reset(fd, 2, fds));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, 2, fds));
 	/* Another group does not prove ownership of this one. */
-	ASSERT_EQ(-EINVAL, hot_reset(fd, 1, &other));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, 1, &other));
 	ASSERT_TRUE(testdev_selected(fd));
 	close(other);
 	close(efd);
@@ -943,13 +883,13 @@ FIXTURE_TEARDOWN(no_reset)
 
 TEST_F(no_reset, info)
 {
-	struct vfio_pci_hot_reset_info *info = info_alloc(MAX_DEPS);
+	struct vfio_pci_hot_reset_info *info = rvfio_hr_info_alloc(MAX_DEPS);
 
-	ASSERT_EQ(-ENODEV, get_info(self->device->fd, info));
+	ASSERT_EQ(-ENODEV, rvfio_hr_info(self->device->fd, info));
 	ASSERT_EQ(POISON32, info->count);
 	/* The header is checked first. */
 	info->argsz = HDR_SIZE - 1;
-	ASSERT_EQ(-EINVAL, get_info(self->device->fd, info));
+	ASSERT_EQ(-EINVAL, rvfio_hr_info(self->device->fd, info));
 	free(info);
 }
 
@@ -959,8 +899,8 @@ TEST_F(no_reset, reset)
 
 	ASSERT_EQ(-ENODEV, hot_reset_own(self->device, self->device->group_fd));
 	/* Malformed requests are refused as such first. */
-	ASSERT_EQ(-EINVAL, hot_reset(fd, self->cdev ? 1 : 0, &self->device->group_fd));
-	ASSERT_EQ(-EINVAL, hot_reset_raw(fd, HDR_SIZE, 1, 0, NULL));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset(fd, self->cdev ? 1 : 0, &self->device->group_fd));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset_raw(fd, HDR_SIZE, 1, 0, NULL));
 }
 
 /*
@@ -1031,14 +971,14 @@ FIXTURE_TEARDOWN(mixed_drivers)
 
 TEST_F(mixed_drivers, info)
 {
-	struct vfio_pci_hot_reset_info *info = info_alloc(MAX_DEPS);
+	struct vfio_pci_hot_reset_info *info = rvfio_hr_info_alloc(MAX_DEPS);
 	const struct vfio_pci_dependent_device *dep[2];
 	int i;
 
-	ASSERT_EQ(0, get_info(self->device->fd, info));
+	ASSERT_EQ(0, rvfio_hr_info(self->device->fd, info));
 	ASSERT_EQ(2, info->count);
 	for (i = 0; i < 2; i++) {
-		dep[i] = dep_find(info, bus_bdf[i]);
+		dep[i] = rvfio_hr_dep(info, bus_bdf[i]);
 		ASSERT_NE(NULL, dep[i]);
 	}
 	if (self->cdev) {

@@ -7,7 +7,10 @@
 #ifndef RVFIO_OPEN_H
 #define RVFIO_OPEN_H
 
+#include <errno.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #include <libvfio.h>
@@ -64,5 +67,32 @@ static inline long rvfio_pread(int fd, void *buf, size_t len, unsigned long long
 #endif
 
 #define RVFIO_REGION_OFFSET(index) ((unsigned long long)(index) << 40)
+#define RVFIO_CFG(pos) (RVFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + (pos))
+
+/*
+ * The offset of the first standard capability @id of device file @fd, found
+ * through the file as user space sees it; 0 if there is none or a read fails.
+ */
+static inline int rvfio_cap_find(int fd, __u8 id)
+{
+	__u8 pos, cur;
+	__u16 status;
+	int n;
+
+	if (rvfio_pread(fd, &status, 2, RVFIO_CFG(PCI_STATUS)) != 2 ||
+	    !(status & PCI_STATUS_CAP_LIST) ||
+	    rvfio_pread(fd, &pos, 1, RVFIO_CFG(PCI_CAPABILITY_LIST)) != 1)
+		return 0;
+	/* At most 48 capabilities fit after the header: a longer chain loops. */
+	for (n = 0; pos >= PCI_STD_HEADER_SIZEOF && n < 48; n++) {
+		if (rvfio_pread(fd, &cur, 1, RVFIO_CFG(pos + PCI_CAP_LIST_ID)) != 1)
+			return 0;
+		if (cur == id)
+			return pos;
+		if (rvfio_pread(fd, &pos, 1, RVFIO_CFG(pos + PCI_CAP_LIST_NEXT)) != 1)
+			return 0;
+	}
+	return 0;
+}
 
 #endif /* RVFIO_OPEN_H */

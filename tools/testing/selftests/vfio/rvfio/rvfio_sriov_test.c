@@ -51,6 +51,7 @@
 #include <libvfio.h>
 
 #include "kselftest_harness.h"
+#include "rvfio_hotreset.h"
 #include "rvfio_irqs.h"
 #include "rvfio_open.h"
 
@@ -426,14 +427,6 @@ static void cfg_rw(int fd, bool write, int pos, void *val, size_t size)
 		       size, pos);
 }
 
-static __u8 cfg_read8(int fd, int pos)
-{
-	__u8 v;
-
-	cfg_rw(fd, false, pos, &v, 1);
-	return v;
-}
-
 static __u16 cfg_read16(int fd, int pos)
 {
 	__u16 v;
@@ -445,19 +438,6 @@ static __u16 cfg_read16(int fd, int pos)
 static void cfg_write16(int fd, int pos, __u16 v)
 {
 	cfg_rw(fd, true, pos, &v, 2);
-}
-
-/* The offset of capability @id in the standard list, 0 if there is none. */
-static int cap_find(int fd, __u8 id)
-{
-	int pos = cfg_read8(fd, PCI_CAPABILITY_LIST) & ~3, guard = 48;
-
-	while (pos >= PCI_STD_HEADER_SIZEOF && guard--) {
-		if (cfg_read8(fd, pos + PCI_CAP_LIST_ID) == id)
-			return pos;
-		pos = cfg_read8(fd, pos + PCI_CAP_LIST_NEXT) & ~3;
-	}
-	return 0;
 }
 
 /* REQ. */
@@ -847,7 +827,7 @@ TEST_F(sriov, pf_stays_d0)
 
 	ASSERT_EQ(0, dev_open(iommu, pf_bdf, TOKEN_A, &pf));
 	ASSERT_EQ(0, dev_open(iommu, self->e.vf, TOKEN_A, &vf));
-	pm = cap_find(pf.fd, PCI_CAP_ID_PM);
+	pm = rvfio_cap_find(pf.fd, PCI_CAP_ID_PM);
 	ASSERT_NE(0, pm) TH_LOG("the PF has no power management capability");
 	ASSERT_EQ(0, cfg_read16(pf.fd, pm + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK);
 
@@ -870,7 +850,7 @@ TEST_F(sriov, pf_d3_without_vfs)
 	ASSERT_EQ(0, numvfs_set(0));
 	ASSERT_FALSE(dev_exists(self->e.vf));
 	ASSERT_EQ(0, dev_open(self->e.iommu, pf_bdf, NULL, &pf));
-	pm = cap_find(pf.fd, PCI_CAP_ID_PM);
+	pm = rvfio_cap_find(pf.fd, PCI_CAP_ID_PM);
 	ASSERT_NE(0, pm);
 	ASSERT_EQ(3, pm_state_after(pf.fd, pm, 3));
 	ASSERT_EQ(0, pm_state_after(pf.fd, pm, 0));
@@ -880,46 +860,8 @@ TEST_F(sriov, pf_d3_without_vfs)
 
 /* Hot reset. */
 
+/* Room for more INFO entries than a PF and its VF need. */
 #define HR_DEPS		4
-#define HR_HDR		sizeof(struct vfio_pci_hot_reset_info)
-
-/*
- * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO on @fd: 0 or -errno, *@info filled in
- * with room for HR_DEPS entries.
- */
-static int hr_info(int fd, struct vfio_pci_hot_reset_info *info)
-{
-	memset(info, 0, HR_HDR + HR_DEPS * sizeof(info->devices[0]));
-	info->argsz = HR_HDR + HR_DEPS * sizeof(info->devices[0]);
-	return ioctl(fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info) ? -errno : 0;
-}
-
-/* The entry of @bdf in @info, or NULL. */
-static const struct vfio_pci_dependent_device *
-hr_dep(const struct vfio_pci_hot_reset_info *info, const char *bdf)
-{
-	unsigned int seg, bus, dev, fn, i;
-	int n = sscanf(bdf, "%x:%x:%x.%x", &seg, &bus, &dev, &fn);
-
-	VFIO_ASSERT_EQ(n, 4);
-	for (i = 0; i < info->count && i < HR_DEPS; i++)
-		if (info->devices[i].segment == seg && info->devices[i].bus == bus &&
-		    info->devices[i].devfn == (dev << 3 | fn))
-			return &info->devices[i];
-	return NULL;
-}
-
-/* VFIO_DEVICE_PCI_HOT_RESET on @fd proving ownership with the @n group files @fds. */
-static int hr_reset(int fd, int n, const int *fds)
-{
-	struct {
-		struct vfio_pci_hot_reset hdr;
-		__s32 fds[2];
-	} r = { .hdr = { .argsz = sizeof(r.hdr) + n * sizeof(__s32), .count = n } };
-
-	memcpy(r.fds, fds, n * sizeof(__s32));
-	return ioctl(fd, VFIO_DEVICE_PCI_HOT_RESET, &r) ? -errno : 0;
-}
 
 /*
  * The function @fd is a file of (@self the PF or the VF) and @other: what
@@ -933,11 +875,11 @@ static void hr_check_info(struct __test_metadata *_metadata, struct dev *d, cons
 	struct vfio_pci_hot_reset_info *info;
 	const struct vfio_pci_dependent_device *me, *other;
 
-	info = calloc_assert(1, HR_HDR + HR_DEPS * sizeof(info->devices[0]));
-	ASSERT_EQ(0, hr_info(d->fd, info));
+	info = rvfio_hr_info_alloc(HR_DEPS);
+	ASSERT_EQ(0, rvfio_hr_info(d->fd, info));
 	ASSERT_EQ(2, info->count);
-	me = hr_dep(info, self_bdf);
-	other = hr_dep(info, other_bdf);
+	me = rvfio_hr_dep(info, self_bdf);
+	other = rvfio_hr_dep(info, other_bdf);
 	ASSERT_NE(NULL, me);
 	ASSERT_NE(NULL, other);
 	if (cdev) {
@@ -977,8 +919,8 @@ TEST_F(sriov, hot_reset)
 
 	fds[0] = pf.group;
 	fds[1] = v.group;
-	ASSERT_EQ(-EINVAL, hr_reset(v.fd, cdev ? 0 : 2, fds));
-	ASSERT_EQ(-EINVAL, hr_reset(pf.fd, cdev ? 0 : 2, fds));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset(v.fd, cdev ? 0 : 2, fds));
+	ASSERT_EQ(-EINVAL, rvfio_hr_reset(pf.fd, cdev ? 0 : 2, fds));
 	/* Both still work. */
 	ASSERT_EQ(0x8086, cfg_read16(v.fd, PCI_VENDOR_ID));
 	ASSERT_EQ(0x8086, cfg_read16(pf.fd, PCI_VENDOR_ID));

@@ -59,9 +59,9 @@
 #include <linux/vfio.h>
 
 #include "kselftest.h"
+#include "rvfio_irqs.h"
 
-#define RVFIO_REGION_OFFSET(index) ((unsigned long long)(index) << 40)
-#define CFG(pos) (RVFIO_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + (pos))
+#define CFG(pos) RVFIO_CFG(pos)
 
 #define MAX_THREADS	16
 /* Eventfds per thread, and so the most vectors one SET_IRQS enables. */
@@ -140,14 +140,6 @@ static void on_sigbus(int sig)
 	siglongjmp(touch_jmp, 1);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* The driver @bdf is bound to, "" if none. */
 static void driver_of(char *buf, size_t size)
 {
@@ -183,30 +175,11 @@ static int cdev_path(char *buf, size_t size)
 	return e ? 0 : -ENOENT;
 }
 
-static int xioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static int irq_set(int fd, __u32 index, __u32 flags, __u32 start, __u32 count, const int *efds)
-{
-	struct {
-		struct vfio_irq_set set;
-		__s32 data[MAX_VECTORS];
-	} s = { .set = { .argsz = sizeof(s.set), .flags = flags, .index = index,
-			 .start = start, .count = count } };
-
-	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-		memcpy(s.data, efds, count * sizeof(__s32));
-		s.set.argsz += count * sizeof(__s32);
-	}
-	return xioctl(fd, VFIO_DEVICE_SET_IRQS, &s);
-}
-
 static int req_arm(int fd)
 {
-	return irq_set(fd, VFIO_PCI_REQ_IRQ_INDEX,
-		       VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &dev.req_efd);
+	return rvfio_irq_set(fd, VFIO_PCI_REQ_IRQ_INDEX,
+			     VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
+			     &dev.req_efd);
 }
 
 /* Opens the device (cdev, iommufd) and maps the reference page; 0 or -errno. */
@@ -227,9 +200,9 @@ static int dev_open(void)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = xioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	ret = rvfio_ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
 	if (!ret)
-		ret = xioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+		ret = rvfio_ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
 	if (!ret)
 		ret = req_arm(fd);
 	if (ret) {
@@ -263,14 +236,15 @@ static void dev_close(void)
 /* Opens the device again, waiting up to BACK_MS for it to come back; 0 or -errno. */
 static int dev_reopen(void)
 {
-	long long start = now_ms();
+	struct timespec start;
+	bool waited = false;
 	int ret;
 
-	bool waited = false;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 
 	dev_close();
 	while ((ret = dev_open())) {
-		if (now_ms() - start > BACK_MS)
+		if (rvfio_elapsed_ms(&start) > BACK_MS)
 			return ret;
 		waited = true;
 		usleep(20000);
@@ -285,9 +259,7 @@ static int dev_probe(void)
 	struct vfio_region_info info;
 	struct vfio_irq_info irq;
 	__u32 table = 0, pba = 0, v;
-	__u16 status;
-	__u8 pos, id;
-	int ret, i, n, msix = 0;
+	int ret, i, pos, msix;
 
 	/* The device may be taken away from outside already: wait for it as the monitor does. */
 	ret = dev_reopen();
@@ -297,7 +269,7 @@ static int dev_probe(void)
 		memset(&info, 0, sizeof(info));
 		info.argsz = sizeof(info);
 		info.index = i;
-		if (xioctl(dev.fd, VFIO_DEVICE_GET_REGION_INFO, &info))
+		if (rvfio_ioctl(dev.fd, VFIO_DEVICE_GET_REGION_INFO, &info))
 			continue;
 		bar[i].offset = info.offset;
 		bar[i].size = info.size;
@@ -306,25 +278,14 @@ static int dev_probe(void)
 	cfg_size = bar[VFIO_PCI_CONFIG_REGION_INDEX].size;
 	for (i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
 		irq = (struct vfio_irq_info){ .argsz = sizeof(irq), .index = i };
-		if (!xioctl(dev.fd, VFIO_DEVICE_GET_IRQ_INFO, &irq))
+		if (!rvfio_ioctl(dev.fd, VFIO_DEVICE_GET_IRQ_INFO, &irq))
 			irq_count[i] = irq.count;
 	}
 	/* Capabilities: PM (its control register), MSI-X (where its structures are). */
-	if (pread(dev.fd, &status, 2, CFG(PCI_STATUS)) == 2 && (status & PCI_STATUS_CAP_LIST) &&
-	    pread(dev.fd, &pos, 1, CFG(PCI_CAPABILITY_LIST)) == 1) {
-		for (n = 0; pos >= PCI_STD_HEADER_SIZEOF && n < 48; n++) {
-			if (pread(dev.fd, &id, 1, CFG(pos)) != 1)
-				break;
-			if (id == PCI_CAP_ID_PM)
-				pm_pos = pos;
-			if (id == PCI_CAP_ID_MSIX &&
-			    pread(dev.fd, &table, 4, CFG(pos + PCI_MSIX_TABLE)) == 4 &&
-			    pread(dev.fd, &pba, 4, CFG(pos + PCI_MSIX_PBA)) == 4)
-				msix = 1;
-			if (pread(dev.fd, &pos, 1, CFG(pos + 1)) != 1)
-				break;
-		}
-	}
+	pm_pos = rvfio_cap_find(dev.fd, PCI_CAP_ID_PM);
+	pos = rvfio_cap_find(dev.fd, PCI_CAP_ID_MSIX);
+	msix = pos && pread(dev.fd, &table, 4, CFG(pos + PCI_MSIX_TABLE)) == 4 &&
+	       pread(dev.fd, &pba, 4, CFG(pos + PCI_MSIX_PBA)) == 4;
 	/* The reference page: the first mappable BAR whose first page has no MSI-X structure. */
 	for (i = 0; i <= VFIO_PCI_BAR5_REGION_INDEX; i++) {
 		if (!bar[i].mem || bar[i].size < (__u64)getpagesize())
@@ -487,18 +448,20 @@ static int op_irq(struct worker *w)
 	case 1:
 		if (index == VFIO_PCI_REQ_IRQ_INDEX)
 			return req_arm(dev.fd);
-		return irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_EVENTFD | trigger, 0, n, w->efd);
+		return rvfio_irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_EVENTFD | trigger, 0, n,
+				     w->efd);
 	case 2:
-		return irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, n, NULL);
+		return rvfio_irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, n, NULL);
 	case 3:
 		if (index == VFIO_PCI_INTX_IRQ_INDEX) {
 			trigger = rand_r(&w->seed) % 2 ? VFIO_IRQ_SET_ACTION_MASK :
 							 VFIO_IRQ_SET_ACTION_UNMASK;
-			return irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, 1, NULL);
+			return rvfio_irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, 1,
+					     NULL);
 		}
-		return irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, 0, NULL);
+		return rvfio_irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, 0, NULL);
 	default:
-		ret = irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, 0, NULL);
+		ret = rvfio_irq_set(dev.fd, index, VFIO_IRQ_SET_DATA_NONE | trigger, 0, 0, NULL);
 		/* REQ off only for a moment: an unbind from outside must reach the program. */
 		if (index == VFIO_PCI_REQ_IRQ_INDEX)
 			req_arm(dev.fd);
@@ -523,13 +486,13 @@ static int op_ioeventfd(struct worker *w)
 		ioe.offset = bar[ref_bar].offset;
 	else
 		return -ENODEV;
-	ret = xioctl(dev.fd, VFIO_DEVICE_IOEVENTFD, &ioe);
+	ret = rvfio_ioctl(dev.fd, VFIO_DEVICE_IOEVENTFD, &ioe);
 	if (ret)
 		return ret;
 	if (scratch && write(w->ioefd, &one, sizeof(one)) != sizeof(one))
 		return -errno;
 	ioe.fd = -1;
-	return xioctl(dev.fd, VFIO_DEVICE_IOEVENTFD, &ioe);
+	return rvfio_ioctl(dev.fd, VFIO_DEVICE_IOEVENTFD, &ioe);
 }
 
 static int op_run(struct worker *w, enum kind k)
@@ -550,7 +513,7 @@ static int op_run(struct worker *w, enum kind k)
 	case IOEVENTFD:
 		return op_ioeventfd(w);
 	default:
-		return xioctl(dev.fd, VFIO_DEVICE_RESET, NULL);
+		return rvfio_ioctl(dev.fd, VFIO_DEVICE_RESET, NULL);
 	}
 }
 
@@ -653,7 +616,7 @@ int main(int argc, char *argv[])
 	pthread_rwlockattr_t attr;
 	pthread_t monitor;
 	__u64 one = 1;
-	long long t0;
+	struct timespec t0;
 	__u32 v;
 
 	/* Writers first: a reopen must not wait for the workers to run out of operations. */
@@ -696,7 +659,7 @@ int main(int argc, char *argv[])
 	dev.req_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dev.stop_efd = eventfd(0, EFD_CLOEXEC);
 	if (dev.iommufd < 0 || dev.req_efd < 0 || dev.stop_efd < 0 ||
-	    xioctl(dev.iommufd, IOMMU_IOAS_ALLOC, &alloc))
+	    rvfio_ioctl(dev.iommufd, IOMMU_IOAS_ALLOC, &alloc))
 		ksft_exit_fail_msg("iommufd setup: %s\n", strerror(errno));
 	dev.ioas = alloc.out_ioas_id;
 	ret = dev_probe();
@@ -718,7 +681,7 @@ int main(int argc, char *argv[])
 	if (!w)
 		ksft_exit_fail_msg("out of memory\n");
 	total_ops = ops_left = ops;
-	t0 = now_ms();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (pthread_create(&monitor, NULL, monitor_run, NULL))
 		ksft_exit_fail_msg("pthread_create\n");
 	for (i = 0; i < threads; i++) {
@@ -755,7 +718,7 @@ int main(int argc, char *argv[])
 	ksft_print_msg("REQ answered %lu times; %lu reopens waited for the device to come back\n",
 		       reqs_seen, waits);
 	ksft_test_result(sum.ops == total_ops, "%lu operations in %lld ms\n", sum.ops,
-			 now_ms() - t0);
+			 rvfio_elapsed_ms(&t0));
 	if (ref_off >= 0)
 		ksft_test_result(sum.wrong == 0, "no wrong value through the mapping (%lu)\n",
 				 sum.wrong);

@@ -787,28 +787,6 @@ TEST_F(rvfio_uapi, reset)
 	ASSERT_EQ(0, munmap(h.map, getpagesize()));
 }
 
-/* The offset of the power management capability in the file's view, or 0. */
-static int pm_cap(int fd)
-{
-	__u16 status;
-	__u8 pos, id;
-	int n;
-
-	if (rvfio_pread(fd, &status, 2, cfg_off(PCI_STATUS)) != 2 ||
-	    !(status & PCI_STATUS_CAP_LIST) ||
-	    rvfio_pread(fd, &pos, 1, cfg_off(PCI_CAPABILITY_LIST)) != 1)
-		return 0;
-	for (n = 0; pos >= PCI_STD_HEADER_SIZEOF && n < 48; n++) {
-		if (rvfio_pread(fd, &id, 1, cfg_off(pos + PCI_CAP_LIST_ID)) != 1)
-			return 0;
-		if (id == PCI_CAP_ID_PM)
-			return pos;
-		if (rvfio_pread(fd, &pos, 1, cfg_off(pos + PCI_CAP_LIST_NEXT)) != 1)
-			return 0;
-	}
-	return 0;
-}
-
 /* The hardware's BARs and COMMAND, as the PCI core reads them (sysfs config). */
 static void hw_state(__u32 bars[6], __u16 *cmd)
 {
@@ -859,7 +837,7 @@ TEST_F(rvfio_uapi, reset_races_d3hot)
 	__u32 *map;
 
 	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_GET_INFO, &dinfo));
-	pm = pm_cap(fd);
+	pm = rvfio_cap_find(fd, PCI_CAP_ID_PM);
 	if (!(dinfo.flags & VFIO_DEVICE_FLAGS_RESET) || !pm)
 		SKIP(return, "needs a function reset and power management");
 	for (bar = 0; bar <= 5; bar++) {
