@@ -106,9 +106,7 @@ fn std_cap(inp: &mut Input<'_>) -> CapSpec {
             .reg(2, 2, u32::from(inp.u16()))
             .reg(4, 2, u32::from(inp.u16())),
         1 => {
-            // MSI is off at open (the host enables it only through SET_IRQS); while off,
-            // vfio-pci writes user flags to the device with enable clear.
-            let flags = inp.u16() & 0x1fe;
+            let flags = inp.u16() & 0x1ff;
             CapSpec::new(5, msi_len(flags)).reg(2, 2, u32::from(flags))
         }
         2 => CapSpec::new(0x11, 12)
@@ -200,7 +198,16 @@ fn structured(inp: &mut Input<'_>) -> Builder {
     let mut ext: Vec<CapSpec> = (0..inp.u8() % 8).map(|_| ext_cap(inp)).collect();
     dedup(&mut std);
     dedup(&mut ext);
-    b.caps(&std, &ext)
+    let mut b = b.caps(&std, &ext);
+    // MSI is off at open, however the capability was made (an unknown-ID one may be MSI): the
+    // host enables it only through SET_IRQS, and while it is off vfio-pci writes user flags to
+    // the device with enable clear.
+    for &(is_std, id, pos) in &b.placed {
+        if is_std && id == 5 {
+            b.hw.space[pos + 2] &= !1;
+        }
+    }
+    b
 }
 
 /// A function whose configuration space is the input's bytes, chains and all: whatever a
