@@ -48,11 +48,11 @@ for t in "${targets[@]}"; do
 	st=$?
 	set -e
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | awk '{ n += $1 } END { print n + 0 }')
-	cov=$(grep -o 'cov: [0-9]*' "$out" | tail -1)
-	if [ $st = 0 ] && ! grep -q '^==[0-9]*==ERROR\|panicked at' "$out"; then
+	cov=$(grep -ao 'cov: [0-9]*' "$out" | tail -1)
+	if [ $st = 0 ] && ! grep -aq '^==[0-9]*==ERROR\|panicked at' "$out"; then
 		ktap_test_pass "fuzz $t: $runs runs in $secs s, $cov"
 	else
-		grep -E -m5 -A4 'panicked at|==ERROR|SUMMARY|Test unit written' "$out" | sed 's/^/# /'
+		grep -aE -m5 -A4 'panicked at|==ERROR|SUMMARY|Test unit written' "$out" | sed 's/^/# /'
 		echo "# replay: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir tests/fuzz $t FILE (RVFIO_FUZZ_DEBUG=1 for config; log: $out)"
 		ktap_test_fail "fuzz $t"
 	fi

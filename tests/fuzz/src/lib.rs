@@ -131,7 +131,12 @@ fn std_cap(inp: &mut Input<'_>) -> CapSpec {
         7 => CapSpec::new(7, 24).reg(2, 2, u32::from(inp.u16())),
         8 => CapSpec::new(0x12, 8).reg(2, 2, u32::from(inp.u16())),
         _ => {
-            let id = u16::from(inp.u8());
+            // The IDs whose protected bits Builder::protected knows come with their real
+            // layout above; laid out at any length they would overlap what follows.
+            let mut id = u16::from(inp.u8());
+            if matches!(id, 1 | 3 | 5 | 0x10 | 0x11 | 0x13) {
+                id |= 0x80;
+            }
             let len = usize::from(inp.u8() % 64);
             CapSpec::new(id, len)
                 .reg(2, 2, u32::from(inp.u16()))
@@ -158,7 +163,11 @@ fn ext_cap(inp: &mut Input<'_>) -> CapSpec {
         5 => CapSpec::new(0x15, 12).reg(8, 4, inp.u32()),
         6 => CapSpec::new(0x17, 16).reg(4, 4, inp.u32()),
         _ => {
-            let id = inp.u16() % 0x40;
+            // As for standard capabilities: AER and power budgeting only in their layout.
+            let mut id = inp.u16() % 0x40;
+            if matches!(id, 1 | 4) {
+                id |= 0x20;
+            }
             let len = usize::from(inp.u8()) * 4;
             CapSpec::new(id, len)
                 .reg(4, 4, inp.u32())
