@@ -19,14 +19,20 @@
 # The rest is split for balance. Longest first (measured, two guests side by side: uapi
 # ~12 min, nested ~11, upstream ~11, main ~5, unplug ~3): they start in this order as cores
 # come free.
-# The stress: 10000 operations per device and driver (100000 in all); on the sanitizer kernel
-# 100000 each, a million in all.
-stress=stress
-[ "$SANITIZE" = 1 ] && stress=stress:-n,100000
+# The stress: 10000 operations per device and driver (100000 in all). On the sanitizer kernel
+# 100000 each, a million in all, on two vCPUs (which TCG runs on one host thread), in two
+# guests that share the devices out.
+# A boot: name, time limit (s), suites, and optionally its vCPUs (default 1).
+if [ "$SANITIZE" = 1 ]; then
+	stress=("stress-a|3000|stress:-n,100000,-s,edu+nvme+e1000e|2"
+		"stress-b|3000|stress:-n,100000,-s,igb+virtio-net|2")
+else
+	stress=("stress|1800|stress")
+fi
 boots=(
 	"uapi|1800|uapi"
 	"nested|1800|nested"
-	"stress|1800|$stress"
+	"${stress[@]}"
 	"upstream|1800|upstream"
 	"main|1200|lifecycle hotreset sriov err"
 	"unplug|900|unplug stress:-p"
@@ -42,15 +48,15 @@ slow=1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# boot NAME LIMIT SUITES: one guest; its run directory, exit status and time in $work.
+# boot NAME LIMIT SUITES [CPUS]: one guest; its run directory, exit status and time in $work.
 boot() {
-	local name=$1 limit=$(($2 * slow)) t0 rc
+	local name=$1 limit=$(($2 * slow)) cpus=${4:-${VM_CPUS:-1}} t0 rc
 	local -a suites
 	read -r -a suites <<<"$3"
 	t0=$(date +%s)
 	log "boot $name: started (${suites[*]})"
 	# One guest alone shows its console as it goes (make vm-test T=...).
-	VM_RUN_FILE=$work/$name.run "$TOP/scripts/vm.sh" --timeout "$limit" -- \
+	VM_RUN_FILE=$work/$name.run "$TOP/scripts/vm.sh" --timeout "$limit" --cpus "$cpus" -- \
 		bash "$TOP/scripts/guest-run.sh" "${suites[@]}" 2>&1 |
 		if [ "${#boots[@]}" = 1 ]; then tee "$work/$name.console" >&2; else cat >"$work/$name.console"; fi
 	rc=${PIPESTATUS[0]}
@@ -73,12 +79,12 @@ self2=$?
 
 running=0
 for b in "${boots[@]}"; do
-	IFS='|' read -r name limit suites <<<"$b"
+	IFS='|' read -r name limit suites cpus <<<"$b"
 	if [ "$running" -ge "$jobs" ]; then
 		wait -n
 		running=$((running - 1))
 	fi
-	boot "$name" "$limit" "$suites" &
+	boot "$name" "$limit" "$suites" "$cpus" &
 	running=$((running + 1))
 done
 wait
@@ -88,7 +94,7 @@ set -e
 results=$work/results.ktap
 declare -A verdict
 for b in "${boots[@]}"; do
-	IFS='|' read -r name limit suites <<<"$b"
+	IFS='|' read -r name limit suites _ <<<"$b"
 	read -r rc secs <"$work/$name.rc" || { rc=none; secs=0; }
 	run=$(cat "$work/$name.run" 2>/dev/null)
 	echo "# ==== boot $name ($suites): exit status $rc, $secs s, run dir $run"
@@ -119,7 +125,7 @@ done >"$results"
 	if [ "$self2" = 126 ]; then ktap_test_pass "runner: fails a run with a kernel warning"
 	else ktap_test_fail "runner: returned $self2 for a guest that reported a warning"; fi
 	for b in "${boots[@]}"; do
-		IFS='|' read -r name limit suites <<<"$b"
+		IFS='|' read -r name limit suites _ <<<"$b"
 		read -r rc secs <"$work/$name.rc" || secs=0
 		if [ "${verdict[$name]}" = ok ]; then
 			ktap_test_pass "boot $name: finished in $secs s, kernel log clean, exit status agrees with its results"

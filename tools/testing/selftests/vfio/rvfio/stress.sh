@@ -7,6 +7,7 @@
 # in KTAP. The kernel log and kmemleak are checked by the caller (scripts/vm.sh, kmemleak.sh).
 #
 # Usage: stress.sh [-d "DRIVERS"] [-s "DEVICES"] [-n OPS] [-S SEED] [-u TIMES] [-p]
+#   DEVICES separated by spaces or + (edu+nvme: one word, as a suite argument of guest-run.sh).
 #   OPS per device and driver (default 10000). TIMES per run (default 1) the device is unbound
 #   and bound again through sysfs; with -p, instead, the VM's virtio-balloon is unplugged and
 #   plugged back through QEMU's monitor (device_del, device_add), and it is the only device.
@@ -22,7 +23,7 @@ plug=0
 while getopts "d:s:n:S:u:p" opt; do
 	case $opt in
 	d) drivers=$OPTARG ;;
-	s) devices=$OPTARG ;;
+	s) devices=${OPTARG//+/ } ;;
 	n) ops=$OPTARG ;;
 	S) seed=$OPTARG ;;
 	u) unbinds=$OPTARG ;;
