@@ -100,7 +100,7 @@ pub(crate) fn hot_reset_info(argsz: u32, functions: usize, record: (u32, u16, u8
 
 /// `VFIO_DEVICE_PCI_HOT_RESET` through the cdev or a group, with `functions` affected.
 pub(crate) fn hot_reset(words: [u32; 3], cdev: bool, functions: usize) {
-    let ours = HotResetProof::parse(words, cdev).and_then(|p| {
+    let ours = HotResetProof::parse(words, || cdev).and_then(|p| {
         p.check_count(functions)?;
         Ok(p)
     });

@@ -284,16 +284,17 @@ pub(crate) enum HotResetProof {
 }
 
 impl HotResetProof {
-    /// Checks the header words (argsz, flags, count) of a request on a device opened through
-    /// its cdev (`cdev`) or its group.
-    pub(crate) fn parse(words: [u32; 3], cdev: bool) -> Result<Self, Errno> {
+    /// Checks the header words (argsz, flags, count) of a request; `cdev` tells, once the
+    /// header is sound, whether the device was opened through its cdev or its group (the
+    /// kernel side asks under a lock, which a malformed request need not take).
+    pub(crate) fn parse(words: [u32; 3], cdev: impl FnOnce() -> bool) -> Result<Self, Errno> {
         let [argsz, flags, count] = words;
         // CAST: `u32` fits in `usize`.
         if (argsz as usize) < HOT_RESET_HEADER || flags != 0 {
             return Err(Errno::Inval);
         }
         // Group fds exactly when the device was opened through its group.
-        match (count, cdev) {
+        match (count, cdev()) {
             (0, true) => Ok(Self::Iommufd),
             // CAST: `u32` fits in `usize`.
             (n, false) if n != 0 => Ok(Self::Groups(n as usize)),

@@ -175,7 +175,7 @@ pub(crate) fn hot_reset(dev: &Dev, arg: usize) -> Result<isize> {
     let pdev = bound_pdev(dev)?;
     // Group users prove ownership with group files, character device users with none. How the
     // device was opened does not change while its file is open, as it is during this call.
-    let cdev = dev.lock_dev_set().cdev_opened(dev);
+    let cdev = || dev.lock_dev_set().cdev_opened(dev);
     let proof = args::HotResetProof::parse(vfio::read_words::<3>(arg)?, cdev)?;
     let reset = pdev.hot_reset().ok_or(ENODEV)?;
     let n = match proof {

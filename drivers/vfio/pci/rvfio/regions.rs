@@ -61,8 +61,10 @@ pub(crate) fn info(
         args::Region::Config => region.info(pdev.cfg_size() as u64, false, false),
         args::Region::Bar(bar) => {
             let size = pdev.resource_len(bar)?;
-            let msix = dev.open.lock().msix_table.is_some_and(|(b, _, _)| b == bar);
-            region.info(size, bar_mmap_supported(pdev, bar), msix)
+            let mmap = bar_mmap_supported(pdev, bar);
+            // Only a mappable BAR can report the MSI-X table: the others skip the lock.
+            let msix = mmap && dev.open.lock().msix_table.is_some_and(|(b, _, _)| b == bar);
+            region.info(size, mmap, msix)
         }
         args::Region::Rom => region.info(rom_size(dev, pdev), false, false),
     };
