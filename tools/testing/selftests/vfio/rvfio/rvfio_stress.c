@@ -25,9 +25,10 @@
  *  reset       VFIO_DEVICE_RESET;
  *  reopen      the device closed and opened again (the other threads wait).
  * Any call may fail with an errno (vfio's answer under the race): the program
- * counts the answers per kind. From outside, the device may be unbound and
- * bound again (sysfs) or unplugged and plugged back: the driver then signals
- * REQ, the program closes the device and opens it again once it is back.
+ * counts the answers, and the time they took, per kind. From outside, the
+ * device may be unbound and bound again (sysfs) or unplugged and plugged back:
+ * the driver then signals REQ, the program closes the device and opens it
+ * again once it is back.
  *
  * Results (KTAP): every operation done; no wrong value through the mapping;
  * afterwards, with decode on in D0, the file and the mapping read the
@@ -88,6 +89,7 @@ static int weight[KINDS] = { 2000, 1000, 2000, 500, 2500, 1200, 600, 0, 0 };
 struct counts {
 	unsigned long ops, errors, sigbus, wrong;
 	int first_errno;
+	long long ns;		/* wall time in its operations, lock waits included */
 };
 
 /* The device as the program has it open; changed only under the write lock. */
@@ -324,8 +326,13 @@ static int dev_probe(void)
 	return 0;
 }
 
-static void count(struct counts *c, int ret)
+/* Counts an operation that answered @ret and began at @t0. */
+static void count(struct counts *c, int ret, const struct timespec *t0)
 {
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	c->ns += (now.tv_sec - t0->tv_sec) * 1000000000LL + now.tv_nsec - t0->tv_nsec;
 	c->ops++;
 	if (ret < 0) {
 		if (!c->errors)
@@ -550,16 +557,18 @@ static bool take_op(void)
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
+	struct timespec t0;
 	enum kind k;
 	int ret;
 
 	while (take_op()) {
 		k = pick(w);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (k == REOPEN) {
 			pthread_rwlock_wrlock(&dev.lock);
 			ret = dev_reopen();
 			pthread_rwlock_unlock(&dev.lock);
-			count(&w->c[k], ret);
+			count(&w->c[k], ret, &t0);
 			continue;
 		}
 		pthread_rwlock_rdlock(&dev.lock);
@@ -570,7 +579,7 @@ static void *worker_run(void *arg)
 			ret = op_run(w, k);
 		}
 		pthread_rwlock_unlock(&dev.lock);
-		count(&w->c[k], ret);
+		count(&w->c[k], ret, &t0);
 	}
 	return NULL;
 }
@@ -706,12 +715,14 @@ int main(int argc, char *argv[])
 			c.errors += w[i].c[k].errors;
 			c.sigbus += w[i].c[k].sigbus;
 			c.wrong += w[i].c[k].wrong;
+			c.ns += w[i].c[k].ns;
 			if (!c.first_errno)
 				c.first_errno = w[i].c[k].first_errno;
 		}
-		ksft_print_msg("%-10s %8lu ops, %7lu errors (first: %s), %lu SIGBUS\n",
+		ksft_print_msg("%-10s %8lu ops, %7lu errors (first: %s), %lu SIGBUS, %lld ms\n",
 			       kind_name[k], c.ops, c.errors,
-			       c.first_errno ? strerror(c.first_errno) : "-", c.sigbus);
+			       c.first_errno ? strerror(c.first_errno) : "-", c.sigbus,
+			       c.ns / 1000000);
 		sum.ops += c.ops;
 		sum.wrong += c.wrong;
 	}
