@@ -14,6 +14,8 @@ kmemleak=/sys/kernel/debug/kmemleak
 # Boot-time reports are not ours: forget them, so that the scan at the end sees only objects
 # allocated by the tests.
 [ -w $kmemleak ] && echo clear >$kmemleak
+# Booted with profile= (VM_PROFILE=1): count the suites' ticks only, and save them at the end.
+[ -w /proc/profile ] && echo 0 >/proc/profile
 for suite in "$@"; do
 	name=${suite%%:*}
 	args=()
@@ -34,5 +36,6 @@ for suite in "$@"; do
 	echo "# == $suite: $(($(date +%s) - start)) s"
 done
 echo "# == kmemleak"
+[ -r /proc/profile ] && cp /proc/profile "$RVFIO_OUT/profile.bin"
 bash "$RVFIO_TOP/scripts/kmemleak.sh" "$RVFIO_OUT/kmemleak.txt" || rc=1
 exit $rc

@@ -43,7 +43,11 @@ truncate -s 64M "$run/nvme.img"
 RVFIO_TOP=$TOP RVFIO_CACHE=$CACHE RVFIO_MODULES=$CACHE/modules/lib/modules/$kv RVFIO_KVER=$kv
 . "$TOP/scripts/guest-boot.sh"
 guest_prepare "$run" "$PWD" "$@"
-guest_qemu_args "$run" "$kernel" intel_iommu=on hugepagesz=2M hugepages=64
+# VM_PROFILE=1: the kernel counts its timer ticks per 4 bytes of text (/proc/profile); the
+# guest saves the counts and the run directory gets the top symbols in profile.txt.
+prof=()
+[ "${VM_PROFILE:-0}" = 1 ] && prof=(profile=2)
+guest_qemu_args "$run" "$kernel" intel_iommu=on hugepagesz=2M hugepages=64 "${prof[@]}"
 
 accel=(-accel tcg)
 [ "$cpus" -gt 1 ] && accel=(-accel tcg,thread=single)
@@ -112,5 +116,9 @@ else
 	[ "$status" = 0 ] && status=126
 fi
 sed -n '/ignored a known/p' "$run/klog-check.txt" >&2
+if [ -s "$run/profile.bin" ]; then
+	"$TOP/scripts/kprofile.py" "$run/profile.bin" "$TREE/System.map" 60 >"$run/profile.txt" &&
+		log "kernel profile: $run/profile.txt"
+fi
 log "guest command exit status: $status"
 exit "$status"
