@@ -18,12 +18,18 @@
 
 #include "rvfio_open.h"
 
-static inline long long rvfio_elapsed_ms(const struct timespec *start)
+/* Monotonic time since @start. */
+static inline long long rvfio_elapsed_ns(const struct timespec *start)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000LL + (now.tv_nsec - start->tv_nsec) / 1000000;
+	return (now.tv_sec - start->tv_sec) * 1000000000LL + now.tv_nsec - start->tv_nsec;
+}
+
+static inline long long rvfio_elapsed_ms(const struct timespec *start)
+{
+	return rvfio_elapsed_ns(start) / 1000000;
 }
 
 /* Consumes and returns the count of non-blocking @efd, 0 if it was not signalled. */

@@ -329,10 +329,7 @@ static int dev_probe(void)
 /* Counts an operation that answered @ret and began at @t0. */
 static void count(struct counts *c, int ret, const struct timespec *t0)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	c->ns += (now.tv_sec - t0->tv_sec) * 1000000000LL + now.tv_nsec - t0->tv_nsec;
+	c->ns += rvfio_elapsed_ns(t0);
 	c->ops++;
 	if (ret < 0) {
 		if (!c->errors)
