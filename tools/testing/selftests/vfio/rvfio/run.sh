@@ -4,7 +4,7 @@
 # driver (vfio-pci, the C reference, and rvfio-pci), then compare what the
 # two drivers report for the same device. Run as root inside the test VM.
 #
-# Usage: run.sh [-d "DRIVERS"] [-s "DEVICES"] [-o OUTDIR]
+# Usage: run.sh [-d "DRIVERS"] [-s DEVICE[+DEVICE...]] [-o OUTDIR]
 # Reports in KTAP, one result per check.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +14,7 @@ out=${RVFIO_OUT:-/tmp}/uapi
 while getopts "d:s:o:" opt; do
 	case $opt in
 	d) drivers=$OPTARG ;;
-	s) devices=$OPTARG ;;
+	s) devices=${OPTARG//+/ } ;;
 	o) out=$OPTARG ;;
 	*) exit 2 ;;
 	esac
