@@ -93,6 +93,18 @@ FIXTURE(rvfio_irq) {
 /* The fixture, as the helpers below take it. */
 #define SELF FIXTURE_DATA(rvfio_irq)
 
+/*
+ * As SKIP(), but reports an expected failure: a known difference of the
+ * driver under test, counted as xfail, neither a pass nor a failure.
+ */
+#define XFAIL(statement, fmt, ...) do { \
+	snprintf(_metadata->results->reason, sizeof(_metadata->results->reason), \
+		 fmt, ##__VA_ARGS__); \
+	_metadata->exit_code = KSFT_XFAIL; \
+	_metadata->trigger = 0; \
+	statement; \
+} while (0)
+
 static bool is_dev(SELF *self, __u16 vendor, __u16 device)
 {
 	return self->vendor == vendor && self->device_id == device;
@@ -1536,6 +1548,57 @@ TEST_F(rvfio_irq, loopback_msix)
 		SKIP(return, "no MSI-X capability");
 	ASSERT_TRUE(self->irq[MSIX].flags & VFIO_IRQ_INFO_EVENTFD);
 	loopback_msi(_metadata, self, MSIX);
+}
+
+/*
+ * MSI-X torn down while the user holds the function in D3hot, where it
+ * decodes no memory: once back in D0, every vector of the table is masked,
+ * as it was before the vectors were set up. rvfio-pci brings the function to
+ * D0 for the table writes; vfio-pci makes them in D3hot, where they are lost
+ * (an expected failure under vfio-pci only, and only while it loses them).
+ */
+TEST_F(rvfio_irq, msix_teardown_in_d3hot)
+{
+	int pm, cap, bir, efd[2], i, unmasked = 0;
+	__u32 table, ctrl;
+	void *p;
+
+	if (!self->irq[MSIX].count)
+		SKIP(return, "no MSI-X capability");
+	pm = next_cap(self, 0, PCI_CAP_ID_PM);
+	if (!pm)
+		SKIP(return, "no power management capability");
+	cap = next_cap(self, 0, PCI_CAP_ID_MSIX);
+	ASSERT_NE(0, cap);
+	table = cfg_read32(self, cap + PCI_MSIX_TABLE);
+	bir = table & PCI_MSIX_TABLE_BIR;
+	table &= PCI_MSIX_TABLE_OFFSET;
+	if (!(self->bar[bir].flags & VFIO_REGION_INFO_FLAG_MMAP))
+		SKIP(return, "the table's BAR cannot be mapped");
+
+	msix_enable(self, efd, 2);
+	cfg_write16(self, pm + PCI_PM_CTRL, 3);
+	ASSERT_EQ(3, cfg_read16(self, pm + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK);
+	ASSERT_EQ(0, irq_disable(self, MSIX));
+	/* Still in D3hot: the teardown did not leave the function in D0. */
+	ASSERT_EQ(3, cfg_read16(self, pm + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK);
+	cfg_write16(self, pm + PCI_PM_CTRL, 0);
+	ASSERT_EQ(0, cfg_read16(self, pm + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK);
+	command_set(self, PCI_COMMAND_MEMORY, 0);
+
+	p = mmap(NULL, self->bar[bir].size, PROT_READ, MAP_SHARED, self->fd,
+		 self->bar[bir].offset);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < 2; i++) {
+		memcpy(&ctrl, (char *)p + table + i * PCI_MSIX_ENTRY_SIZE +
+		       PCI_MSIX_ENTRY_VECTOR_CTRL, 4);
+		if (!(ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT))
+			unmasked++;
+	}
+	ASSERT_EQ(0, munmap(p, self->bar[bir].size));
+	if (unmasked && rvfio_bound_to(device_bdf, "vfio-pci"))
+		XFAIL(return, "vfio-pci: %d of 2 vectors left unmasked", unmasked);
+	ASSERT_EQ(0, unmasked);
 }
 
 /*
