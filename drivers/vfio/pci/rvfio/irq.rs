@@ -12,7 +12,10 @@
 use crate::{
     args,
     caps::PCI_INTERRUPT_PIN,
-    cfgspace::VConfig,
+    cfgspace::{
+        self,
+        VConfig, //
+    },
     device::{
         bound_pdev,
         OpenState,
@@ -342,12 +345,30 @@ impl Notify {
 /// Runs `f` with memory decode forced on, under the memory lock
 /// (`vfio_pci_memory_lock_and_enable()`): vector allocation and MSI-X table updates write the
 /// BAR that holds the table.
+///
+/// A function the user has put in D3hot decodes no memory either, whatever its COMMAND
+/// register says, and would drop those writes: a vector freed there stays unmasked in the
+/// table, one set up there stays masked. So, unlike vfio-pci, `f` then runs with the function
+/// back in D0 for the while, with the memory gate closed, and it returns to D3hot afterwards.
 fn with_memory_on<R>(
     dev: &vfio::Device<RvfioDevice, Bound>,
     pdev: &pci::Device<Bound>,
     f: impl FnOnce() -> R,
 ) -> R {
-    let _memory = dev.memory.lock();
+    let mut memory = dev.memory.lock();
+    if pdev.current_state() < cfgspace::D3HOT {
+        return with_decode_on(pdev, f);
+    }
+    dev.memory_change(&mut memory, |m| {
+        let _ = cfgspace::set_power_state_locked(dev, pdev, m, 0);
+        let r = with_decode_on(pdev, f);
+        let _ = cfgspace::set_power_state_locked(dev, pdev, m, cfgspace::D3HOT);
+        r
+    })
+}
+
+/// Runs `f` with memory decode forced on in the function's COMMAND register.
+fn with_decode_on<R>(pdev: &pci::Device<Bound>, f: impl FnOnce() -> R) -> R {
     let cmd = pdev.user_read_config_u16(PCI_COMMAND).ok();
     if let Some(cmd) = cmd {
         if cmd & PCI_COMMAND_MEMORY == 0 {
