@@ -8,11 +8,7 @@
 #define RVFIO_OPEN_H
 
 #include <errno.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
 #include <unistd.h>
-#include <linux/limits.h>
 #include <sys/ioctl.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -97,21 +93,6 @@ static inline int rvfio_cap_find(int fd, __u8 id)
 			return 0;
 	}
 	return 0;
-}
-
-/* Whether @bdf is bound to the driver named @drv. */
-static inline bool rvfio_bound_to(const char *bdf, const char *drv)
-{
-	char path[PATH_MAX], target[PATH_MAX], *name;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return false;
-	target[n] = 0;
-	name = strrchr(target, '/');
-	return !strcmp(name ? name + 1 : target, drv);
 }
 
 #endif /* RVFIO_OPEN_H */
