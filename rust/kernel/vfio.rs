@@ -26,7 +26,10 @@ use crate::{
         ARef,
         AlwaysRefCounted, //
     },
-    types::Opaque,
+    types::{
+        ForeignOwnable,
+        Opaque, //
+    },
     uaccess::{
         UserPtr,
         UserSlice,
@@ -41,6 +44,7 @@ use core::{
     ptr::NonNull, //
     sync::atomic::{
         AtomicBool,
+        AtomicPtr,
         Ordering, //
     },
 };
@@ -59,27 +63,46 @@ pub mod virqfd;
 /// as it does for any driver lacking it.
 #[vtable]
 pub trait Operations: Sized + Send + Sync + 'static {
+    /// The bus device type of the parent (for a PCI bus driver, [`crate::pci::Device`]).
+    type ParentDevice<Ctx: device::DeviceContext>: device::AsBusDevice<Ctx>;
+
+    /// What exists while user space has the device open: made by
+    /// [`Operations::open_device`], borrowed by the callbacks of the open device's files and
+    /// mappings, and handed back to [`Operations::close_device`].
+    type Open: ForeignOwnable + Send + Sync;
+
     /// Name of the driver, as the VFIO core reports it.
     const NAME: &'static CStr;
 
-    /// Called when the first file descriptor for the device is opened.
-    fn open_device(_dev: &Device<Self, Bound>) -> Result {
+    /// Called when the first file descriptor for the device is opened; returns the data of the
+    /// open device.
+    ///
+    /// The callbacks that take the open data fail (`EINVAL`, or `SIGBUS` for a fault) in a
+    /// driver without this one.
+    fn open_device(_dev: &Device<Self, Bound>) -> Result<Self::Open> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Called when the last file descriptor for the device is closed.
-    fn close_device(_dev: &Device<Self, Bound>) {
+    /// Called when the last file descriptor for the device is closed, with the data
+    /// [`Operations::open_device`] returned.
+    fn close_device(_dev: &Device<Self, Bound>, _open: Self::Open) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// `read(2)` at region offset `offset`; returns the number of bytes read.
-    fn read(_dev: &Device<Self, Bound>, _buf: &mut UserSliceWriter, _offset: u64) -> Result<usize> {
+    fn read(
+        _dev: &Device<Self, Bound>,
+        _open: OpenRef<'_, Self>,
+        _buf: &mut UserSliceWriter,
+        _offset: u64,
+    ) -> Result<usize> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// `write(2)` at region offset `offset`; returns the number of bytes written.
     fn write(
         _dev: &Device<Self, Bound>,
+        _open: OpenRef<'_, Self>,
         _buf: &mut UserSliceReader,
         _offset: u64,
     ) -> Result<usize> {
@@ -87,7 +110,12 @@ pub trait Operations: Sized + Send + Sync + 'static {
     }
 
     /// `ioctl(2)` commands the VFIO core does not handle itself.
-    fn ioctl(_dev: &Device<Self, Bound>, _cmd: u32, _arg: usize) -> Result<isize> {
+    fn ioctl(
+        _dev: &Device<Self, Bound>,
+        _open: OpenRef<'_, Self>,
+        _cmd: u32,
+        _arg: usize,
+    ) -> Result<isize> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -96,6 +124,7 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// The core has validated `argsz` and copies the result and the capabilities to user space.
     fn region_info(
         _dev: &Device<Self, Bound>,
+        _open: OpenRef<'_, Self>,
         _index: u32,
         _caps: &mut InfoCaps<'_>,
     ) -> Result<RegionInfo> {
@@ -103,13 +132,13 @@ pub trait Operations: Sized + Send + Sync + 'static {
     }
 
     /// `mmap(2)` of the device file; the page offset of `vma` encodes the region and offset.
-    fn mmap(_dev: &Device<Self, Bound>, _vma: &VmaNew) -> Result {
+    fn mmap(_dev: &Device<Self, Bound>, _open: OpenRef<'_, Self>, _vma: &VmaNew) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Handles a page fault in a mapping set up with [`Device::map_on_fault`]: inserts the
     /// page (with [`Fault::insert_pfn`]) or refuses it. Called without any VFIO lock held.
-    fn fault(_dev: &Device<Self, Bound>, _fault: &Fault<'_>) -> VmFault {
+    fn fault(_dev: &Device<Self, Bound>, _open: OpenRef<'_, Self>, _fault: &Fault<'_>) -> VmFault {
         VmFault::SIGBUS
     }
 
@@ -132,6 +161,7 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// after the header (the core has checked the header, as `vfio_check_feature()` expects).
     fn device_feature(
         _dev: &Device<Self, Bound>,
+        _open: OpenRef<'_, Self>,
         _flags: u32,
         _arg: usize,
         _argsz: usize,
@@ -139,6 +169,9 @@ pub trait Operations: Sized + Send + Sync + 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
+
+/// The data of an open device, as the callbacks borrow it (for a `Pin<KBox<D>>`, `Pin<&D>`).
+pub type OpenRef<'a, T> = <<T as Operations>::Open as ForeignOwnable>::Borrowed<'a>;
 
 /// Returns a new random token (a version 4 UUID, `uuid_gen()`), such as the VF token a PF
 /// starts with.
@@ -238,7 +271,9 @@ impl InfoCaps<'_> {
 /// A VFIO device: the C `struct vfio_device` followed by the driver's data `T`.
 ///
 /// `Ctx` is [`Normal`] for references held by the driver, and [`Bound`] inside [`Operations`]
-/// callbacks, where the device is registered and its parent is bound to the driver.
+/// callbacks, where the device is registered and its parent is bound to the driver. A
+/// `Device<T, Bound>` dereferences to `Device<T>`, which dereferences to `T`; the parent is
+/// `T::ParentDevice` in the same context ([`Device::parent`], `AsRef`).
 ///
 /// # Invariants
 ///
@@ -246,10 +281,13 @@ impl InfoCaps<'_> {
 ///   [`VTable<T>`]; its reference count owns the allocation.
 /// - `data` is initialised whenever `data_init` is true, which is the case for every device
 ///   handed out to drivers.
+/// - `open` is null or a pointer from `T::Open::into_foreign()`: the data of the open device,
+///   set when `T::open_device` succeeds and taken back for `T::close_device`.
 #[repr(C)]
 pub struct Device<T: Operations, Ctx: device::DeviceContext = Normal> {
     vdev: Opaque<bindings::vfio_device>,
     data_init: bool,
+    open: AtomicPtr<c_void>,
     data: T,
     _ctx: PhantomData<Ctx>,
 }
@@ -259,45 +297,63 @@ impl<T: Operations, Ctx: device::DeviceContext> Device<T, Ctx> {
         self.vdev.get()
     }
 
-    /// Returns the parent device (the PCI function for a PCI bus driver).
-    pub fn parent_device(&self) -> &device::Device {
-        // SAFETY: `vdev.dev` is the parent set at allocation; `Registration::new_physical` took
-        // a reference to it that `VTable::release` drops, so it lives as long as `self`.
-        unsafe { device::Device::from_raw((*self.as_raw()).dev) }
+    /// Returns the device in another context.
+    ///
+    /// # Safety
+    ///
+    /// The guarantees of `NewCtx` hold for as long as the returned reference lives.
+    unsafe fn assume_ctx<NewCtx: device::DeviceContext>(&self) -> &Device<T, NewCtx> {
+        // CAST: `Ctx` is a zero-sized marker: both types have the same layout.
+        let ptr = core::ptr::from_ref(self).cast::<Device<T, NewCtx>>();
+        // SAFETY: `ptr` comes from `self`; the caller vouches for the context.
+        unsafe { &*ptr }
     }
 
+    /// Returns the user mappings of the device file.
+    pub fn mappings(&self) -> Mappings<'_> {
+        Mappings(&self.vdev)
+    }
+}
+
+/// The user mappings of a VFIO device's file, for code that does not need the driver's type.
+#[derive(Clone, Copy)]
+pub struct Mappings<'a>(&'a Opaque<bindings::vfio_device>);
+
+impl Mappings<'_> {
     /// Removes every user mapping of the device file between file offsets `start` and
     /// `start + len` (`unmap_mapping_range()` on the device inode); later accesses fault again.
-    pub fn zap_mappings(&self, start: u64, len: u64) {
+    pub fn zap(&self, start: u64, len: u64) {
         let start = i64::try_from(start).unwrap_or(i64::MAX);
         let len = i64::try_from(len).unwrap_or(i64::MAX);
-        // SAFETY: `as_raw()` is a live `struct vfio_device`, whose inode the core set up at
-        // allocation and keeps until release.
+        // SAFETY: `self.0` is a live `struct vfio_device` (it is borrowed from a device or a
+        // set member), whose inode the core set up at allocation and keeps until release.
         unsafe {
-            let inode = (*self.as_raw()).inode;
+            let inode = (*self.0.get()).inode;
             bindings::unmap_mapping_range((*inode).i_mapping, start, len, 1);
         }
     }
+}
 
-    /// Returns the `struct device` of the VFIO device itself (`vfioN`).
-    pub fn as_device(&self) -> &device::Device {
-        // SAFETY: `vdev.device` is initialised by `_vfio_alloc_device()`.
-        unsafe { device::Device::from_raw(&raw mut (*self.as_raw()).device) }
+impl<T: Operations> AsRef<T::ParentDevice<Normal>> for Device<T> {
+    fn as_ref(&self) -> &T::ParentDevice<Normal> {
+        // SAFETY: `vdev.dev` is the parent set at allocation; `Registration::new_physical` took
+        // a reference to it that `VTable::release` drops, so it lives as long as `self`.
+        let dev = unsafe { device::Device::from_raw((*self.as_raw()).dev) };
+        // SAFETY: `Registration::new_physical`, the only constructor, takes a
+        // `T::ParentDevice` as the parent, so `dev` is contained in one.
+        unsafe { device::AsBusDevice::from_device(dev) }
     }
 }
 
 impl<T: Operations> Device<T, Bound> {
-    /// Returns the parent device, which is bound to the driver while a callback runs.
-    pub fn parent(&self) -> &device::Device<Bound> {
+    /// Returns the parent bus device, which is bound to the driver while a callback runs.
+    pub fn parent(&self) -> &T::ParentDevice<Bound> {
+        let dev: &device::Device = (**self).as_ref().as_ref();
         // SAFETY: `Device<T, Bound>` only exists inside callbacks of a registered device, and a
         // `Registration` is dropped (unregistering the device) before the parent is unbound.
-        unsafe { device::Device::from_raw((*self.as_raw()).dev) }
-    }
-
-    /// Returns the device as seen outside callbacks.
-    pub fn as_normal(&self) -> &Device<T> {
-        // SAFETY: `Ctx` is a zero-sized marker: both types have the same layout.
-        unsafe { &*core::ptr::from_ref(self).cast::<Device<T>>() }
+        let dev = unsafe { dev.as_bound() };
+        // SAFETY: As in `AsRef::as_ref` above, `dev` is contained in a `T::ParentDevice`.
+        unsafe { device::AsBusDevice::from_device(dev) }
     }
 
     /// Borrows the device of a callback.
@@ -308,6 +364,20 @@ impl<T: Operations> Device<T, Bound> {
     unsafe fn from_raw<'a>(ptr: *mut bindings::vfio_device) -> &'a Self {
         // SAFETY: `vdev` is at offset 0 (`#[repr(C)]`), so the cast is valid per the caller.
         unsafe { &*ptr.cast::<Self>() }
+    }
+
+    /// Borrows the data of the open device, for a callback of one of its files or mappings.
+    ///
+    /// The VFIO core lets such a callback run only once `open_device` succeeded (its file
+    /// operations check `access_granted`, which is set after it), and calls `close_device` only
+    /// when the last file is released, after the last mapping (which holds a file) is gone. So
+    /// the data is there; `None` (the callback then fails) would mean the core broke that.
+    fn open_data(&self) -> Option<OpenRef<'_, T>> {
+        let ptr = self.open.load(Ordering::Acquire);
+        // SAFETY: By the type invariant a non-null `open` came from `into_foreign()`; as said
+        // above, `close_device`, which calls `from_foreign()`, cannot run while `self` is
+        // borrowed by one of these callbacks.
+        (!ptr.is_null()).then(|| unsafe { T::Open::borrow(ptr) })
     }
 }
 
@@ -322,7 +392,7 @@ impl<T: Operations> Device<T, Bound> {
     ///
     /// # Safety
     ///
-    /// `vma` maps this device's file (the fault handler and [`Device::zap_mappings`] rely on
+    /// `vma` maps this device's file (the fault handler and [`Mappings::zap`] rely on
     /// it), and the caller does not set `VM_MIXEDMAP` on `vma` afterwards.
     pub unsafe fn map_on_fault(&self, vma: &VmaNew) -> Result {
         if !vma.shared() {
@@ -342,11 +412,26 @@ impl<T: Operations> Device<T, Bound> {
     }
 }
 
-impl<T: Operations, Ctx: device::DeviceContext> Deref for Device<T, Ctx> {
+impl<T: Operations> Deref for Device<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
         &self.data
+    }
+}
+
+impl<T: Operations> Deref for Device<T, Bound> {
+    type Target = Device<T>;
+
+    fn deref(&self) -> &Device<T> {
+        // SAFETY: Every guarantee of `Normal` holds in `Bound`.
+        unsafe { self.assume_ctx() }
+    }
+}
+
+impl<T: Operations> From<&Device<T, Bound>> for ARef<Device<T>> {
+    fn from(dev: &Device<T, Bound>) -> Self {
+        (&**dev).into()
     }
 }
 
@@ -395,7 +480,7 @@ impl<'a, T: Operations> Registration<'a, T> {
     /// The registration must not be leaked: it is unregistered (explicitly or by `Drop`) before
     /// `parent` is unbound, since callbacks rely on the parent being bound.
     pub unsafe fn new_physical(
-        parent: &'a device::Device<Bound>,
+        parent: &'a T::ParentDevice<Bound>,
         init: impl PinInit<T, Error>,
         set: Option<devset::SetId>,
     ) -> Result<Self> {
@@ -404,7 +489,10 @@ impl<'a, T: Operations> Registration<'a, T> {
             "the VFIO core's allocation is only kmalloc-aligned"
         );
         const { assert!(offset_of!(Device<T>, vdev) == 0) };
+        // `close_device` receives what `open_device` made.
+        const { assert!(T::HAS_OPEN_DEVICE || !T::HAS_CLOSE_DEVICE) };
 
+        let parent: &device::Device<Bound> = parent.as_ref();
         // SAFETY: `parent` is a valid device; the size covers `Device<T>` whose first member is
         // the `struct vfio_device`; the operations table is static.
         let raw = from_err_ptr(unsafe {
@@ -422,6 +510,9 @@ impl<'a, T: Operations> Registration<'a, T> {
         // which `dev` takes over (its drop releases the device even if `init` fails, and the
         // release callback only drops `data` once `data_init` is set).
         let dev = unsafe { ARef::from_raw(NonNull::new_unchecked(this)) };
+        // INVARIANT: Not open.
+        // SAFETY: The field is inside the allocation, not yet shared.
+        unsafe { (&raw mut (*this).open).write(AtomicPtr::new(core::ptr::null_mut())) };
         // SAFETY: `data` is uninitialised memory inside the allocation, not yet shared.
         unsafe { pin_init::raw_try_init(&raw mut (*this).data, init)? };
         // INVARIANT: `data` is now initialised.
@@ -457,10 +548,10 @@ impl<'a, T: Operations> Registration<'a, T> {
     ) -> Option<&'b Device<T, Bound>> {
         let _ = locked;
         // SAFETY: While registered (and the registration cannot end while the device lock is
-        // held), the device is what callbacks see. `Ctx` is a zero-sized marker.
+        // held), the device is what callbacks see.
         self.registered
             .load(Ordering::Acquire)
-            .then(|| unsafe { &*core::ptr::from_ref(&*self.dev).cast::<Device<T, Bound>>() })
+            .then(|| unsafe { self.dev.assume_ctx() })
     }
 
     /// Unregisters the device, waiting until user space has closed it. Idempotent.
@@ -549,7 +640,8 @@ impl<T: Operations> VTable<T> {
         } else {
             None
         },
-        close_device: if T::HAS_CLOSE_DEVICE {
+        // Also without the driver's `close_device`: the open data must be dropped.
+        close_device: if T::HAS_OPEN_DEVICE {
             Some(Self::close_device)
         } else {
             None
@@ -614,7 +706,10 @@ impl<T: Operations> VTable<T> {
             vmf,
             _p: PhantomData,
         };
-        T::fault(dev, &fault).0
+        let Some(open) = dev.open_data() else {
+            return VmFault::SIGBUS.0;
+        };
+        T::fault(dev, open, &fault).0
     }
 
     /// # Safety
@@ -622,9 +717,15 @@ impl<T: Operations> VTable<T> {
     /// Called by the VFIO core once, when the last reference to a `Device<T>` is dropped.
     unsafe extern "C" fn release(vdev: *mut bindings::vfio_device) {
         let this = vdev.cast::<Device<T>>();
-        // SAFETY: The device is going away and nobody else can access it; `data` is only
-        // dropped if it was initialised. The core frees the memory after this returns.
+        // SAFETY: The device is going away and nobody else can access it; a non-null `open`
+        // came from `into_foreign()` (type invariant), `data` is only dropped if it was
+        // initialised. The core frees the memory after this returns.
         unsafe {
+            // Only if the core released an open device, which it does not do.
+            let open = (*this).open.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            if !open.is_null() {
+                drop(T::Open::from_foreign(open));
+            }
             if (*this).data_init {
                 core::ptr::drop_in_place(&raw mut (*this).data);
             }
@@ -641,7 +742,14 @@ impl<T: Operations> VTable<T> {
         // SAFETY: Per the function's safety requirement.
         let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
         match T::open_device(dev) {
-            Ok(()) => 0,
+            Ok(open) => {
+                // INVARIANT: The data of the open device, until `close_device`. No file of the
+                // device gives access before this returns, so nothing borrows it yet; the core
+                // opens a device only when it is not open.
+                let old = dev.open.swap(open.into_foreign(), Ordering::AcqRel);
+                debug_assert!(old.is_null());
+                0
+            }
             Err(e) => e.to_errno(),
         }
     }
@@ -651,7 +759,18 @@ impl<T: Operations> VTable<T> {
     /// As for [`Self::open_device`].
     unsafe extern "C" fn close_device(vdev: *mut bindings::vfio_device) {
         // SAFETY: Per the function's safety requirement.
-        T::close_device(unsafe { Device::<T, Bound>::from_raw(vdev) });
+        let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
+        // INVARIANT: Not open any more.
+        let open = dev.open.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if open.is_null() {
+            return;
+        }
+        // SAFETY: `open` came from `into_foreign()` in `open_device`, which the core pairs with
+        // this call; the last file is being released, so no callback borrows it any more.
+        let open = unsafe { T::Open::from_foreign(open) };
+        if T::HAS_CLOSE_DEVICE {
+            T::close_device(dev, open);
+        }
     }
 
     /// Converts a file position into a region offset and the user buffer into a slice.
@@ -686,8 +805,10 @@ impl<T: Operations> VTable<T> {
     ) -> isize {
         // SAFETY: Per the function's safety requirement.
         let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
-        let result = Self::user_access(buf as usize, count, ppos)
-            .and_then(|(slice, pos)| T::read(dev, &mut slice.writer(), pos));
+        let result = dev.open_data().ok_or(EINVAL).and_then(|open| {
+            let (slice, pos) = Self::user_access(buf as usize, count, ppos)?;
+            T::read(dev, open, &mut slice.writer(), pos)
+        });
         match result {
             Ok(done) => Self::advance(ppos, done),
             Err(e) => e.to_errno() as isize,
@@ -705,8 +826,10 @@ impl<T: Operations> VTable<T> {
     ) -> isize {
         // SAFETY: Per the function's safety requirement.
         let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
-        let result = Self::user_access(buf as usize, count, ppos)
-            .and_then(|(slice, pos)| T::write(dev, &mut slice.reader(), pos));
+        let result = dev.open_data().ok_or(EINVAL).and_then(|open| {
+            let (slice, pos) = Self::user_access(buf as usize, count, ppos)?;
+            T::write(dev, open, &mut slice.reader(), pos)
+        });
         match result {
             Ok(done) => Self::advance(ppos, done),
             Err(e) => e.to_errno() as isize,
@@ -723,7 +846,8 @@ impl<T: Operations> VTable<T> {
     ) -> c_long {
         // SAFETY: Per the function's safety requirement.
         let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
-        match T::ioctl(dev, cmd, arg) {
+        let result = dev.open_data().ok_or(EINVAL);
+        match result.and_then(|open| T::ioctl(dev, open, cmd, arg)) {
             Ok(ret) => ret as c_long,
             // CAST: errno values are small negative numbers.
             Err(e) => e.to_errno() as c_long,
@@ -742,7 +866,8 @@ impl<T: Operations> VTable<T> {
         let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
         // SAFETY: The core passes its own, valid `info` and `caps`, not shared during the call.
         let (info, caps) = unsafe { (&mut *info, &mut *caps) };
-        match T::region_info(dev, info.index, &mut InfoCaps(caps)) {
+        let result = dev.open_data().ok_or(EINVAL);
+        match result.and_then(|open| T::region_info(dev, open, info.index, &mut InfoCaps(caps))) {
             Ok(r) => {
                 info.offset = r.offset;
                 info.size = r.size;
@@ -765,7 +890,8 @@ impl<T: Operations> VTable<T> {
         // SAFETY: The core calls this from the file's `mmap` handler: the vma is undergoing its
         // initial setup for the duration of the call.
         let vma = unsafe { VmaNew::from_raw(vma) };
-        match T::mmap(dev, vma) {
+        let result = dev.open_data().ok_or(EINVAL);
+        match result.and_then(|open| T::mmap(dev, open, vma)) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
@@ -792,7 +918,7 @@ impl<T: Operations> VTable<T> {
         let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
         // SAFETY: `buf` is NUL-terminated and outlives the call.
         let buf = unsafe { CStr::from_char_ptr(buf) }.to_bytes();
-        let name = dev.parent().name().to_bytes();
+        let name = dev.parent().as_ref().name().to_bytes();
         let Some(mut rest) = buf.strip_prefix(name) else {
             return 0;
         };
@@ -864,7 +990,8 @@ impl<T: Operations> VTable<T> {
     ) -> c_int {
         // SAFETY: Per the function's safety requirement.
         let dev = unsafe { Device::<T, Bound>::from_raw(vdev) };
-        match T::device_feature(dev, flags, arg as usize, argsz) {
+        let result = dev.open_data().ok_or(EINVAL);
+        match result.and_then(|open| T::device_feature(dev, open, flags, arg as usize, argsz)) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }

@@ -73,15 +73,6 @@ macro_rules! user_config_accessors {
 }
 
 impl Device {
-    /// Returns the size of the device's configuration space in bytes (256 or 4096).
-    #[inline]
-    pub fn cfg_size(&self) -> usize {
-        // SAFETY: `self.as_raw()` is a valid `struct pci_dev`.
-        let size = unsafe { (*self.as_raw()).cfg_size };
-        // CAST: `cfg_size` is 256 or 4096.
-        size as usize
-    }
-
     /// Returns the header type (`PCI_HEADER_TYPE_*`, without the multi-function bit).
     #[inline]
     pub fn header_type(&self) -> u8 {

@@ -17,7 +17,8 @@ use crate::{
     bindings,
     device::{
         self,
-        Bound, //
+        Bound,
+        Normal, //
     },
     fs::LocalFile,
     prelude::*,
@@ -83,10 +84,16 @@ impl<T: Operations> core::ops::Deref for SetMember<T> {
 }
 
 impl<T: Operations> SetMember<T> {
-    /// Removes the user mappings of the device file in a range, as [`Device::zap_mappings`]
-    /// (the inode lives until the very end of the release).
-    pub fn zap_mappings(&self, start: u64, len: u64) {
-        self.0.zap_mappings(start, len)
+    /// Returns the parent bus device. The device's release, which drops its reference to the
+    /// parent, leaves the set first, under the set's lock.
+    pub fn parent(&self) -> &T::ParentDevice<Normal> {
+        self.0.as_ref()
+    }
+
+    /// Returns the user mappings of the device file (its inode lives until the very end of
+    /// the release).
+    pub fn mappings(&self) -> super::Mappings<'_> {
+        self.0.mappings()
     }
 
     /// Whether `group` is the VFIO group file of this device.
@@ -189,8 +196,8 @@ impl<'a, T: Operations> DevSet<'a, T> {
         let open = unsafe { (*member.0.as_raw()).open_count } != 0;
         // SAFETY: An open file holds a registration reference, so the device stays registered
         // (and its parent bound, its reference count above 0) while the set is locked and the
-        // count is not 0. `Ctx` is a zero-sized marker: both types have the same layout.
-        open.then(|| unsafe { &*core::ptr::from_ref(&member.0).cast::<Device<T, Bound>>() })
+        // count is not 0.
+        open.then(|| unsafe { member.0.assume_ctx() })
     }
 
     /// Whether user space opened `dev`, a member of this set, through its character device

@@ -4,10 +4,11 @@
 //!
 //! A VFIO bus driver requests the interrupts of the device it hands to user space and forwards
 //! them, typically by signalling an [`EventFd`](crate::eventfd::EventFd). The lines are requested
-//! while the device is open, so an [`IrqLine`] lives in the driver's open state rather than in
-//! the device's binding as [`kernel::irq::Registration`](crate::irq::Registration) does, and it
-//! exposes the controls such drivers need: masking a legacy line at the interrupt controller
-//! from its handler, and unmasking it later.
+//! while the device is open, so an [`IrqLine`] lives in the driver's
+//! [`Operations::Open`](super::Operations::Open) data rather than in the device's binding as
+//! [`kernel::irq::Registration`](crate::irq::Registration) does, and it exposes the controls
+//! such drivers need: masking a legacy line at the interrupt controller from its handler, and
+//! unmasking it later.
 //!
 //! C header: [`include/linux/interrupt.h`](srctree/include/linux/interrupt.h)
 

@@ -80,8 +80,6 @@ pub const VFIO_PCI_BAR5_REGION_INDEX: u32 = bindings::VFIO_PCI_BAR5_REGION_INDEX
 pub const VFIO_PCI_ROM_REGION_INDEX: u32 = bindings::VFIO_PCI_ROM_REGION_INDEX;
 /// Index of the configuration space region.
 pub const VFIO_PCI_CONFIG_REGION_INDEX: u32 = bindings::VFIO_PCI_CONFIG_REGION_INDEX;
-/// Index of the legacy VGA region.
-pub const VFIO_PCI_VGA_REGION_INDEX: u32 = bindings::VFIO_PCI_VGA_REGION_INDEX;
 /// Number of fixed PCI regions.
 pub const VFIO_PCI_NUM_REGIONS: u32 = bindings::VFIO_PCI_NUM_REGIONS;
 /// Number of PCI interrupt indices (INTx, MSI, MSI-X, ERR, REQ).

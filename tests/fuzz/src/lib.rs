@@ -7,18 +7,29 @@
 // Each target uses part of the items.
 #![allow(dead_code)]
 
-#[path = "../../../drivers/vfio/pci/rvfio/access.rs"]
-pub mod access;
-#[path = "../../../drivers/vfio/pci/rvfio/args.rs"]
-pub mod args;
+/// The driver's `engine/` directory (`drivers/vfio/pci/rvfio/engine.rs` lists the same files).
+#[path = "../../../drivers/vfio/pci/rvfio/engine"]
+pub mod engine {
+    pub mod access;
+    pub mod args;
+    pub mod caps;
+    pub mod config;
+    pub mod msix;
+    // Only the kernel side uses the register values.
+    #[allow(unused_imports)]
+    pub mod regs;
+}
+pub use engine::{
+    access,
+    args,
+    caps,
+    config,
+    msix, //
+};
 #[path = "../../host/src/args_diff.rs"]
 pub mod args_diff;
 #[path = "../../host/src/args_model.rs"]
 pub mod args_model;
-#[path = "../../../drivers/vfio/pci/rvfio/caps.rs"]
-pub mod caps;
-#[path = "../../../drivers/vfio/pci/rvfio/config.rs"]
-pub mod config;
 #[path = "../../host/src/fakedev.rs"]
 pub mod fakedev;
 

@@ -168,3 +168,39 @@ fn bar_steps_never_touch_the_excluded_range() {
         }
     }
 }
+
+#[test]
+fn rom_len_is_the_bar_or_the_shadow_copy() {
+    // An assigned ROM BAR gives its size, whatever a shadow copy holds.
+    assert_eq!(rom_len(0xfeb0_0000, 0x4_0000, 0), 0x4_0000);
+    assert_eq!(rom_len(0xfeb0_0000, 0x4_0000, 0x1_2000), 0x4_0000);
+    // Without one, the shadow copy rounded up to a power of two.
+    assert_eq!(rom_len(0, 0, 0x1_2000), 0x2_0000);
+    assert_eq!(rom_len(0, 0, 0x1_0000), 0x1_0000);
+    assert_eq!(rom_len(0, 0, 0), 0);
+}
+
+#[test]
+fn msix_table_from_the_capability() {
+    use crate::msix::Table;
+    // BIR 2, table at 0x3000, QSIZE 4 (5 vectors of 16 bytes).
+    let t = Table::new(0x3000 | 2, 4);
+    assert_eq!(
+        t,
+        Table {
+            bar: 2,
+            start: 0x3000,
+            end: 0x3050
+        }
+    );
+    assert_eq!(Table::vectors(0x7ff), 2048);
+    // Function mask and enable bits are not part of the size.
+    assert_eq!(Table::vectors(0xc000 | 4), 5);
+    assert_eq!(t.range_in(2), (0x3000, 0x3050));
+    assert_eq!(t.range_in(0), (0, 0));
+    assert!(t.overlaps(2, 0x304c, 0x3054));
+    assert!(t.overlaps(2, 0x2ffc, 0x3001));
+    assert!(!t.overlaps(2, 0x2ffc, 0x3000));
+    assert!(!t.overlaps(2, 0x3050, 0x3058));
+    assert!(!t.overlaps(3, 0x3000, 0x3008));
+}

@@ -7,6 +7,7 @@
 
 use crate::args::*;
 use crate::args_model as model;
+use crate::msix::Table;
 
 fn errno(e: Errno) -> i32 {
     match e {
@@ -58,7 +59,8 @@ pub(crate) fn set_irqs(words: [u32; 5], vectors: &[u32], payload: &[u8]) {
 /// `VFIO_DEVICE_IOEVENTFD` against BARs of `bar_lens` and the MSI-X table `msix`.
 pub(crate) fn ioeventfd(words: [u32; 7], bar_lens: [u64; 6], msix: Option<(u32, u64, u64)>) {
     let ours = IoEventFd::parse(words).and_then(|req| {
-        req.check_target(bar_lens[req.bar as usize], msix)?;
+        let table = msix.map(|(bar, start, end)| Table { bar, start, end });
+        req.check_target(bar_lens[req.bar as usize], table)?;
         Ok(req)
     });
     let theirs = model::ioeventfd(words, |bar| bar_lens[bar as usize], msix);

@@ -5,6 +5,7 @@
 
 use crate::args::*;
 use crate::args_diff;
+use crate::msix::Table;
 use proptest::prelude::*;
 
 /// A `u32` near the edges the checks compare against.
@@ -151,11 +152,13 @@ fn ioeventfd_fixed_cases() {
     assert_eq!(req.check_target(0x14, None), Ok(()));
     assert_eq!(req.check_target(0x13, None), Err(Errno::Inval));
     // The MSI-X table of BAR 2 at [0x12, 0x20): reached by the write.
-    assert_eq!(
-        req.check_target(0x1000, Some((2, 0x12, 0x20))),
-        Err(Errno::Inval)
-    );
-    assert_eq!(req.check_target(0x1000, Some((3, 0x12, 0x20))), Ok(()));
+    let table = |bar| Table {
+        bar,
+        start: 0x12,
+        end: 0x20,
+    };
+    assert_eq!(req.check_target(0x1000, Some(table(2))), Err(Errno::Inval));
+    assert_eq!(req.check_target(0x1000, Some(table(3))), Ok(()));
     // Width 3, fd -2, BAR 6 (the ROM).
     assert_eq!(IoEventFd::parse(w(3, 0, 7)), Err(Errno::Inval));
     assert_eq!(IoEventFd::parse(w(4, 0, -2)), Err(Errno::Inval));

@@ -463,3 +463,13 @@ fn chain_into_the_header_ends_the_chain() {
     // The vendor capability itself is still there.
     assert_eq!(read_n(&mut c, &mut hw, vndr, 1), 9);
 }
+
+#[test]
+fn msi_enable_rounds_the_vector_count_up() {
+    let mut m = crate::config::MsiState::default();
+    for (nvec, qmax) in [(1, 0), (2, 1), (3, 2), (4, 2), (5, 3), (17, 5), (32, 5)] {
+        assert_eq!(m.enable(nvec), qmax, "{nvec} vectors");
+        assert_eq!(m.qmax, qmax);
+        assert!(m.enabled);
+    }
+}

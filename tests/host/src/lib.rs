@@ -8,14 +8,26 @@
 // The driver uses every item; this crate only uses them from tests.
 #![cfg_attr(not(test), allow(dead_code))]
 
-#[path = "../../../drivers/vfio/pci/rvfio/access.rs"]
-mod access;
-#[path = "../../../drivers/vfio/pci/rvfio/args.rs"]
-mod args;
-#[path = "../../../drivers/vfio/pci/rvfio/caps.rs"]
-mod caps;
-#[path = "../../../drivers/vfio/pci/rvfio/config.rs"]
-mod config;
+/// The driver's `engine/` directory (`drivers/vfio/pci/rvfio/engine.rs` lists the same files).
+#[path = "../../../drivers/vfio/pci/rvfio/engine"]
+mod engine {
+    pub(crate) mod access;
+    pub(crate) mod args;
+    pub(crate) mod caps;
+    pub(crate) mod config;
+    pub(crate) mod msix;
+    // Only the kernel side uses the register values.
+    #[allow(dead_code, unused_imports)]
+    pub(crate) mod regs;
+}
+#[cfg_attr(not(test), allow(unused_imports))]
+use engine::{
+    access,
+    args,
+    caps,
+    config,
+    msix, //
+};
 
 #[cfg(test)]
 mod access_props;

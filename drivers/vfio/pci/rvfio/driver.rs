@@ -4,7 +4,11 @@
 
 use crate::{
     device::RvfioDevice,
-    regs::PCI_HEADER_TYPE_NORMAL, //
+    engine::regs::PCI_HEADER_TYPE_NORMAL,
+    personality::{
+        Personality,
+        Plain, //
+    }, //
 };
 use kernel::{
     device::Core,
@@ -48,11 +52,14 @@ pub(crate) struct RvfioPci;
 kernel::pci_device_table!(
     PCI_TABLE,
     <RvfioPci as pci::Driver>::IdInfo,
-    [(pci::DeviceId::any_vfio_driver_override(), ())]
+    [(pci::DeviceId::any_vfio_driver_override(), PLAIN)]
 );
 
+/// Every device's personality so far.
+const PLAIN: &dyn Personality = &Plain;
+
 impl pci::Driver for RvfioPci {
-    type IdInfo = ();
+    type IdInfo = &'static dyn Personality;
     type Data<'bound> = vfio::Registration<'bound, RvfioDevice>;
 
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
@@ -61,8 +68,9 @@ impl pci::Driver for RvfioPci {
 
     fn probe<'bound>(
         pdev: &'bound pci::Device<Core<'_>>,
-        _id_info: Option<&'bound Self::IdInfo>,
+        id_info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        let personality = id_info.copied().unwrap_or(PLAIN);
         // As vfio-pci: bridges and other header types are not assignable.
         if pdev.header_type() != PCI_HEADER_TYPE_NORMAL {
             return Err(EINVAL);
@@ -79,9 +87,9 @@ impl pci::Driver for RvfioPci {
         // SAFETY: The registration is returned as the driver data, which the PCI core keeps
         // until the device is unbound, and `unbind` unregisters it first.
         let reg = unsafe {
-            vfio::Registration::new_physical(
-                pdev.as_ref(),
-                RvfioDevice::new(pdev, sriov),
+            vfio::Registration::<RvfioDevice>::new_physical(
+                pdev,
+                RvfioDevice::new(pdev, sriov, personality),
                 crate::hotreset::set_id(pdev),
             )
         }
@@ -98,7 +106,7 @@ impl pci::Driver for RvfioPci {
         _state: u32,
     ) -> pci::ErsResult {
         // As vfio-pci: tell user space (ERR) and let recovery go on.
-        crate::irq::error_detected(this.device());
+        crate::irq::error_detected(&this.device().notify);
         pci::ErsResult::CanRecover
     }
 

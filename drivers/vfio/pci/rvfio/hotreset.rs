@@ -10,15 +10,10 @@
 //!
 //! Lock rule: nothing is read from user space under the set's lock.
 
-use crate::args;
-use crate::cfgspace::{
-    self,
-    D3HOT, //
-};
-use crate::device::{
-    bound_pdev,
-    RvfioDevice, //
-};
+use crate::device::RvfioDevice;
+use crate::engine::args;
+use crate::memory;
+use crate::power::D3HOT;
 use core::sync::atomic::Ordering;
 use kernel::{
     device::Bound,
@@ -81,7 +76,7 @@ fn count(pdev: &pci::Device<Bound>, reset: HotReset) -> Result<usize> {
 /// functions a hot reset would affect, by IOMMU group for group users and by iommufd device id
 /// (or ownership) for character device users.
 pub(crate) fn info(dev: &Dev, arg: usize) -> Result<isize> {
-    let pdev = bound_pdev(dev)?;
+    let pdev = dev.parent();
     let [argsz, ..] = vfio::read_words::<3>(arg)?;
     let room = args::hot_reset_info_room(argsz)?;
     let reset = pdev.hot_reset().ok_or(ENODEV)?;
@@ -172,7 +167,7 @@ enum Proof<'a> {
 /// a user copy can fault for as long as user space likes (userfaultfd, a FUSE file), and the
 /// lock stalls every open, close and reset of every other device in the set.
 pub(crate) fn hot_reset(dev: &Dev, arg: usize) -> Result<isize> {
-    let pdev = bound_pdev(dev)?;
+    let pdev = dev.parent();
     // Group users prove ownership with group files, character device users with none. How the
     // device was opened does not change while its file is open, as it is during this call.
     let cdev = || dev.lock_dev_set().cdev_opened(dev);
@@ -231,7 +226,7 @@ fn reset_set(
     }
     // Allocated before anything is zapped, so that a failure leaves the members untouched.
     let mut held = KVec::with_capacity(set.members().count(), GFP_KERNEL)?;
-    let (start, len) = cfgspace::bar_range();
+    let (start, len) = memory::bar_range();
     for member in set.members() {
         let owned = match &proof {
             Proof::Groups(groups) => groups.iter().any(|g| member.in_group(g)),
@@ -245,23 +240,21 @@ fn reset_set(
             return Err(EINVAL);
         }
         let memory = member.memory.try_lock().ok_or(EBUSY)?;
-        member.zap_mappings(start, len);
+        member.mappings().zap(start, len);
         held.push((member, memory), GFP_KERNEL)?;
     }
     // A reset brings functions to D0 behind the driver's back; functions that lose their state
     // in D3hot get it back first.
     for (member, memory) in held.iter_mut() {
-        member.gate_close();
+        member.memory.gate_close();
         if let Some(bound) = set.bound_if_open(member) {
-            if let Ok(mpdev) = bound_pdev(bound) {
-                let _ = cfgspace::set_power_state_locked(bound, mpdev, memory, 0);
-            }
+            let _ = bound.power.set_locked(bound.parent(), memory, 0);
         }
     }
     let ret = pdev.reset_bus();
     for (member, memory) in held.iter_mut() {
-        memory.low_power = member.pdev.current_state() >= D3HOT;
-        member.gate_open(memory);
+        memory.low_power = member.parent().current_state() >= D3HOT;
+        member.memory.gate_open(memory);
     }
     drop(held);
     ret.map(|()| 0)

@@ -9,14 +9,16 @@
 //! while memory decode is off.
 
 use crate::{
-    args,
     device::{
-        bound_pdev,
-        Gate,
+        OpenDevice,
         RvfioDevice, //
     },
-    regions,
-    regs::IORESOURCE_MEM, //
+    engine::{
+        args,
+        regs::IORESOURCE_MEM, //
+    },
+    memory::Gate,
+    regions, //
 };
 use kernel::{
     device::Bound,
@@ -77,8 +79,7 @@ impl VirqfdHandler for IoEventFd {
             return false;
         }
         // Never held long (a store or one write), so spinning is fine in any context.
-        let gate = self.dev.mmio.lock();
-        match *gate {
+        self.dev.memory.with_gate(|gate| match gate {
             Gate::On => {
                 self.write();
                 false
@@ -86,7 +87,7 @@ impl VirqfdHandler for IoEventFd {
             Gate::Off => false,
             // Memory is changing state: wait for it in the thread, under the memory lock.
             Gate::Changing => true,
-        }
+        })
     }
 
     fn thread(&self) {
@@ -105,8 +106,12 @@ impl VirqfdHandler for IoEventFd {
 pub(crate) type IoEventFds = KVec<Pin<KBox<Virqfd<IoEventFd>>>>;
 
 /// `VFIO_DEVICE_IOEVENTFD`: adds an ioeventfd, or removes one with `fd == -1`.
-pub(crate) fn ioctl(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Result<isize> {
-    let pdev = bound_pdev(dev)?;
+pub(crate) fn ioctl(
+    dev: &vfio::Device<RvfioDevice, Bound>,
+    open: &OpenDevice,
+    arg: usize,
+) -> Result<isize> {
+    let pdev = dev.parent();
     let req = args::IoEventFd::parse(vfio::read_words::<7>(arg)?)?;
     let args::IoEventFd {
         bar,
@@ -115,23 +120,22 @@ pub(crate) fn ioctl(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Resul
         data,
         fd,
     } = req;
-    let msix = dev.open.lock().msix_table;
-    req.check_target(pdev.resource_len(bar)?, msix)?;
-    let io = regions::iomap(dev, pdev, bar)?;
+    req.check_target(pdev.resource_len(bar)?, open.msix_table)?;
+    let io = regions::iomap(open, pdev, bar)?;
     let key = Key {
         bar,
         pos,
         count,
         data,
     };
-    let mut open = dev.open.lock();
-    let list = &mut open.ioeventfds;
+    let mut state = open.state.lock();
+    let list = &mut state.ioeventfds;
     if let Some(i) = list.iter().position(|e| e.handler().key == key) {
         if fd != -1 {
             return Err(EEXIST);
         }
         let removed = list.remove(i)?;
-        drop(open);
+        drop(state);
         drop(removed);
         return Ok(0);
     }
@@ -146,7 +150,7 @@ pub(crate) fn ioctl(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Resul
         key,
         io,
         test_mem,
-        dev: dev.as_normal().into(),
+        dev: dev.into(),
     });
     let e = KBox::pin_init(Virqfd::new(fd, handler), GFP_KERNEL)?;
     list.push(e, GFP_KERNEL)?;

@@ -5,32 +5,32 @@
 //! ways to unmask it, MSI and MSI-X with one eventfd per vector, and the ERR and REQ
 //! notifications. The semantics, errno for errno, are vfio-pci's (`vfio_pci_intrs.c`).
 //!
-//! Locking: the interrupt state lives in the open state, whose lock serialises `SET_IRQS`,
-//! configuration writes (the INTx-disable bit) and close. What the hard interrupt handler and
-//! the unmask eventfd touch is under the INTx spinlock.
+//! Locking: the interrupt state lives in the open device's state, whose lock serialises
+//! `SET_IRQS`, configuration writes (the INTx-disable bit) and close. What the hard interrupt
+//! handler and the unmask eventfd touch is under the INTx spinlock.
 
 use crate::{
-    args,
-    caps::PCI_INTERRUPT_PIN,
-    cfgspace::{
-        self,
-        VConfig, //
-    },
     device::{
-        bound_pdev,
-        OpenState,
-        RvfioDevice, //
+        OpenDevice,
+        OpenState, //
     },
-    regs::{
-        IRQ_NOTCONNECTED,
-        PCI_COMMAND,
-        PCI_COMMAND_MEMORY,
-        PCI_MSIX_FLAGS_QSIZE,
-        PCI_MSI_FLAGS,
-        PCI_MSI_FLAGS_QMASK, //
-    }, //
+    engine::{
+        args,
+        caps::PCI_INTERRUPT_PIN,
+        msix,
+        regs::{
+            IRQ_NOTCONNECTED,
+            PCI_MSI_FLAGS,
+            PCI_MSI_FLAGS_QMASK, //
+        }, //
+    },
+    function::Function,
+    vconfig::VConfig, //
 };
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{
+    AtomicU8,
+    Ordering, //
+};
 use kernel::{
     device::Bound,
     eventfd::EventFd,
@@ -42,6 +42,7 @@ use kernel::{
     sync::{
         aref::ARef,
         Arc,
+        SpinLock,
         SpinLockIrq, //
     },
     uaccess::{
@@ -155,19 +156,14 @@ pub(crate) fn counts(pdev: &pci::Device<Bound>, config: &VConfig) -> [u32; 5] {
         0 => 0,
         cap => pdev
             .user_read_config_u16(u16::from(cap) + PCI_MSI_FLAGS)
-            .map_or(0, |flags| u32::from(flags & PCI_MSIX_FLAGS_QSIZE) + 1),
+            .map_or(0, msix::Table::vectors),
     };
     // Indices: INTx, MSI, MSI-X, ERR, REQ.
     [u32::from(intx), msi, msix, 1, 1]
 }
 
 /// `VFIO_DEVICE_GET_IRQ_INFO`, with vfio-pci's counts and flags.
-pub(crate) fn info(
-    dev: &vfio::Device<RvfioDevice, Bound>,
-    arg: usize,
-    counts: &[u32; 5],
-) -> Result<isize> {
-    let pdev = bound_pdev(dev)?;
+pub(crate) fn info(pdev: &pci::Device<Bound>, arg: usize, counts: &[u32; 5]) -> Result<isize> {
     vfio::irq_info(arg, uapi::VFIO_PCI_NUM_IRQS, |index| {
         // CAST: `index` < `VFIO_PCI_NUM_IRQS`, checked by `irq_info`.
         let count = *counts.get(index as usize).ok_or(EINVAL)?;
@@ -342,46 +338,6 @@ impl Notify {
     }
 }
 
-/// Runs `f` with memory decode forced on, under the memory lock
-/// (`vfio_pci_memory_lock_and_enable()`): vector allocation and MSI-X table updates write the
-/// BAR that holds the table.
-///
-/// A function the user has put in D3hot decodes no memory either, whatever its COMMAND
-/// register says, and would drop those writes: a vector freed there stays unmasked in the
-/// table, one set up there stays masked. So, unlike vfio-pci, `f` then runs with the function
-/// back in D0 for the while, with the memory gate closed, and it returns to D3hot afterwards.
-fn with_memory_on<R>(
-    dev: &vfio::Device<RvfioDevice, Bound>,
-    pdev: &pci::Device<Bound>,
-    f: impl FnOnce() -> R,
-) -> R {
-    let mut memory = dev.memory.lock();
-    if pdev.current_state() < cfgspace::D3HOT {
-        return with_decode_on(pdev, f);
-    }
-    dev.memory_change(&mut memory, |m| {
-        let _ = cfgspace::set_power_state_locked(dev, pdev, m, 0);
-        let r = with_decode_on(pdev, f);
-        let _ = cfgspace::set_power_state_locked(dev, pdev, m, cfgspace::D3HOT);
-        r
-    })
-}
-
-/// Runs `f` with memory decode forced on in the function's COMMAND register.
-fn with_decode_on<R>(pdev: &pci::Device<Bound>, f: impl FnOnce() -> R) -> R {
-    let cmd = pdev.user_read_config_u16(PCI_COMMAND).ok();
-    if let Some(cmd) = cmd {
-        if cmd & PCI_COMMAND_MEMORY == 0 {
-            let _ = pdev.user_write_config_u16(PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
-        }
-    }
-    let r = f();
-    if let Some(cmd) = cmd {
-        let _ = pdev.user_write_config_u16(PCI_COMMAND, cmd);
-    }
-    r
-}
-
 /// Whether a `DATA_NONE` or `DATA_BOOL` request acts on its (single) vector: always for
 /// `NONE`, when the first boolean is set for `BOOL`.
 fn acts(data: &IrqData) -> bool {
@@ -478,8 +434,8 @@ impl Irqs {
             }),
             trigger <- new_spinlock_irq!(trigger),
         });
-        // SAFETY: `irq` is the function's INTx; the line lives in the open state, which
-        // `close_device` clears before the VFIO core lets the driver unbind.
+        // SAFETY: `irq` is the function's INTx; the line lives in the open device, which
+        // `close_device` drops before the VFIO core lets the driver unbind.
         let init = unsafe { IrqLine::new(irq, kind, name, handler) };
         let line = Arc::pin_init(init, GFP_KERNEL)?;
         self.mode = Mode::Intx { line, unmask: None };
@@ -487,13 +443,7 @@ impl Irqs {
     }
 
     /// Frees whatever the active type holds (`vfio_intx_disable()`, `vfio_msi_disable()`).
-    fn disable(
-        &mut self,
-        dev: &vfio::Device<RvfioDevice, Bound>,
-        pdev: &pci::Device<Bound>,
-        config: Option<&mut VConfig>,
-        nointx: bool,
-    ) {
+    fn disable(&mut self, f: Function<'_>, config: &mut VConfig, nointx: bool) {
         match core::mem::take(&mut self.mode) {
             Mode::None => {}
             Mode::Intx { line, unmask } => {
@@ -504,15 +454,13 @@ impl Irqs {
             Mode::Msi(msi) => {
                 // The lines, then the vectors (field order), all with memory on: freeing an
                 // MSI-X vector masks it in the table.
-                with_memory_on(dev, pdev, || drop(msi));
+                f.with_memory_on(|| drop(msi));
                 // Freeing the vectors set INTx-disable back as it found it: devices whose INTx
                 // is hidden keep it disabled.
                 if nointx {
-                    pdev.intx(false);
+                    f.pdev.intx(false);
                 }
-                if let Some(config) = config {
-                    config.msi_state.enabled = false;
-                }
+                config.msi_state.enabled = false;
             }
         }
     }
@@ -520,16 +468,18 @@ impl Irqs {
 
 /// What `SET_IRQS` needs besides the interrupt state.
 struct Ctx<'a> {
-    dev: &'a vfio::Device<RvfioDevice, Bound>,
-    pdev: &'a pci::Device<Bound>,
+    f: Function<'a>,
+    notify: &'a SpinLock<Notify>,
+    msi_qmax: &'a AtomicU8,
+    open: &'a OpenDevice,
 }
 
 impl Ctx<'_> {
-    fn intx_trigger(&self, open: &mut OpenState, set: &SetIrqs) -> Result<isize> {
-        let irqs = &mut open.irqs;
+    fn intx_trigger(&self, st: &mut OpenState, set: &SetIrqs) -> Result<isize> {
+        let irqs = &mut st.irqs;
         let none = set.flags & uapi::VFIO_IRQ_SET_DATA_NONE != 0;
         if irqs.is_intx() && set.count == 0 && none {
-            irqs.disable(self.dev, self.pdev, open.config.as_mut(), open.nointx);
+            irqs.disable(self.f, &mut st.config, self.open.nointx);
             return Ok(0);
         }
         if !(irqs.is_intx() || irqs.is_none()) || set.start != 0 || set.count != 1 {
@@ -548,7 +498,7 @@ impl Ctx<'_> {
                 drop(old);
                 return Ok(0);
             }
-            irqs.intx_enable(self.pdev, open.pci_2_3, trigger)?;
+            irqs.intx_enable(self.f.pdev, self.open.pci_2_3, trigger)?;
             return Ok(0);
         }
         let Mode::Intx { line, .. } = &irqs.mode else {
@@ -560,16 +510,16 @@ impl Ctx<'_> {
         Ok(0)
     }
 
-    fn intx_unmask(&self, open: &mut OpenState, set: &SetIrqs) -> Result<isize> {
-        let pci_2_3 = open.pci_2_3;
-        let irqs = &mut open.irqs;
+    fn intx_unmask(&self, st: &mut OpenState, set: &SetIrqs) -> Result<isize> {
+        let pci_2_3 = self.open.pci_2_3;
+        let irqs = &mut st.irqs;
         if !irqs.is_intx() || set.start != 0 || set.count != 1 {
             return Err(EINVAL);
         }
         match set.data {
             IrqData::None | IrqData::Bool(_) => {
                 if acts(&set.data) {
-                    irqs.intx_unmask(self.pdev, pci_2_3);
+                    irqs.intx_unmask(self.f.pdev, pci_2_3);
                 }
             }
             IrqData::EventFd(_) => {
@@ -595,9 +545,9 @@ impl Ctx<'_> {
         Ok(0)
     }
 
-    fn intx_mask(&self, open: &mut OpenState, set: &SetIrqs) -> Result<isize> {
-        let pci_2_3 = open.pci_2_3;
-        let irqs = &mut open.irqs;
+    fn intx_mask(&self, st: &mut OpenState, set: &SetIrqs) -> Result<isize> {
+        let pci_2_3 = self.open.pci_2_3;
+        let irqs = &mut st.irqs;
         if !irqs.is_intx() || set.start != 0 || set.count != 1 {
             return Err(EINVAL);
         }
@@ -606,7 +556,7 @@ impl Ctx<'_> {
             return Err(ENOTTY);
         }
         if acts(&set.data) {
-            irqs.intx_mask(self.pdev, pci_2_3);
+            irqs.intx_mask(self.f.pdev, pci_2_3);
         }
         Ok(0)
     }
@@ -621,7 +571,7 @@ impl Ctx<'_> {
         if let Some(line) = slot.take() {
             irq = Some(line.control().irq());
             // Freeing an MSI-X vector masks it in the table.
-            with_memory_on(self.dev, self.pdev, || drop(line));
+            self.f.with_memory_on(|| drop(line));
         }
         if fd < 0 {
             return Ok(());
@@ -631,8 +581,8 @@ impl Ctx<'_> {
             // Vectors stay allocated until MSI or MSI-X is disabled.
             None => match msi.vectors.irq(vector) {
                 Ok(irq) => irq,
-                Err(_) if msix && self.pdev.msix_can_alloc_dyn() => {
-                    with_memory_on(self.dev, self.pdev, || msi.vectors.alloc_at(vector))?
+                Err(_) if msix && self.f.pdev.msix_can_alloc_dyn() => {
+                    self.f.with_memory_on(|| msi.vectors.alloc_at(vector))?
                 }
                 Err(e) => return Err(e),
             },
@@ -641,18 +591,18 @@ impl Ctx<'_> {
             "vfio-msi{}[{}]({})",
             if msix { "x" } else { "" },
             vector,
-            self.pdev.as_ref().name()
+            self.f.pdev.as_ref().name()
         ))?;
         let trigger = EventFd::from_fd(fd)?;
         let vectors = &msi.vectors;
-        let line = with_memory_on(self.dev, self.pdev, || {
+        let line = self.f.with_memory_on(|| {
             if msix {
                 // The message may have been lost (a reset behind our back): write it again.
                 let _ = vectors.rewrite_message(vector);
             }
             let handler = try_pin_init!(MsiSignal { trigger });
             // SAFETY: `irq` is one of the function's vectors; the line lives in the open
-            // state, which `close_device` clears before the VFIO core lets the driver unbind.
+            // device, which `close_device` drops before the VFIO core lets the driver unbind.
             let init = unsafe { IrqLine::new(irq, IrqKind::Msi, name, handler) };
             KBox::pin_init(init, GFP_KERNEL)
         })?;
@@ -680,12 +630,12 @@ impl Ctx<'_> {
         ret
     }
 
-    fn msi_trigger(&self, open: &mut OpenState, set: &SetIrqs) -> Result<isize> {
+    fn msi_trigger(&self, st: &mut OpenState, set: &SetIrqs) -> Result<isize> {
         let msix = set.index == uapi::VFIO_PCI_MSIX_IRQ_INDEX;
-        let irqs = &mut open.irqs;
+        let irqs = &mut st.irqs;
         let none = set.flags & uapi::VFIO_IRQ_SET_DATA_NONE != 0;
         if irqs.is_msi(msix) && set.count == 0 && none {
-            irqs.disable(self.dev, self.pdev, open.config.as_mut(), open.nointx);
+            irqs.disable(self.f, &mut st.config, self.open.nointx);
             return Ok(0);
         }
         if !(irqs.is_msi(msix) || irqs.is_none()) {
@@ -698,20 +648,21 @@ impl Ctx<'_> {
             }
             let nvec = set.start + set.count;
             // Before the vectors, whose release writes the MSI-X table (memory on).
-            let max = open.irq_counts[if msix { 2 } else { 1 }].max(nvec);
+            let max = self.open.irq_counts[if msix { 2 } else { 1 }].max(nvec);
             let mut lines = KVec::with_capacity(max as usize, GFP_KERNEL)?;
             for _ in 0..max {
                 lines.push(None, GFP_KERNEL)?;
             }
-            // SAFETY: The vectors live in the open state, which `close_device` clears before
+            let pdev = self.f.pdev;
+            // SAFETY: The vectors live in the open device, which `close_device` drops before
             // the VFIO core lets the driver unbind.
-            let vectors = with_memory_on(self.dev, self.pdev, || unsafe {
-                self.pdev.alloc_msi_vectors(nvec, msix)
-            })?;
+            let vectors = self
+                .f
+                .with_memory_on(|| unsafe { pdev.alloc_msi_vectors(nvec, msix) })?;
             if vectors.len() < nvec {
                 // As vfio-pci: the number of vectors the platform could give.
                 let got = vectors.len();
-                with_memory_on(self.dev, self.pdev, || drop(vectors));
+                self.f.with_memory_on(|| drop(vectors));
                 return Ok(isize::try_from(got)?);
             }
             irqs.mode = Mode::Msi(Msi {
@@ -720,20 +671,14 @@ impl Ctx<'_> {
                 vectors,
             });
             if !msix {
-                // log2 of the vectors enabled, rounded up: what MSI's QSIZE may say.
-                // CAST: at most 5 (32 vectors).
-                let qmax = (nvec * 2 - 1).ilog2() as u8;
-                self.dev.msi_qmax.store(qmax, Ordering::Relaxed);
-                if let Some(config) = open.config.as_mut() {
-                    config.msi_state.qmax = qmax;
-                    config.msi_state.enabled = true;
-                }
+                let qmax = st.config.msi_state.enable(nvec);
+                self.msi_qmax.store(qmax, Ordering::Relaxed);
             }
             let Mode::Msi(msi) = &mut irqs.mode else {
                 return Err(EINVAL);
             };
             if let Err(e) = self.set_block(msi, set.start, fds) {
-                irqs.disable(self.dev, self.pdev, open.config.as_mut(), open.nointx);
+                irqs.disable(self.f, &mut st.config, self.open.nointx);
                 return Err(e);
             }
             return Ok(0);
@@ -773,7 +718,7 @@ impl Ctx<'_> {
             },
             _ => None,
         };
-        let mut notify = self.dev.notify.lock();
+        let mut notify = self.notify.lock();
         let slot = notify.slot(err);
         let old = match &set.data {
             // Loopback with count 1, clear with count 0; nothing to act on is an error.
@@ -800,27 +745,36 @@ impl Ctx<'_> {
 }
 
 /// `VFIO_DEVICE_SET_IRQS`.
-pub(crate) fn set_irqs(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Result<isize> {
-    let pdev = bound_pdev(dev)?;
-    let counts = dev.open.lock().irq_counts;
-    let set = SetIrqs::read(arg, &counts)?;
-    let ctx = Ctx { dev, pdev };
+pub(crate) fn set_irqs(
+    f: Function<'_>,
+    notify: &SpinLock<Notify>,
+    msi_qmax: &AtomicU8,
+    open: &OpenDevice,
+    arg: usize,
+) -> Result<isize> {
+    let set = SetIrqs::read(arg, &open.irq_counts)?;
+    let ctx = Ctx {
+        f,
+        notify,
+        msi_qmax,
+        open,
+    };
     // vfio-pci's `igate`: one request at a time, serialised with config writes and close.
-    let mut open = dev.open.lock();
+    let mut st = open.state.lock();
     match (set.index, set.action()) {
         (uapi::VFIO_PCI_INTX_IRQ_INDEX, uapi::VFIO_IRQ_SET_ACTION_MASK) => {
-            ctx.intx_mask(&mut open, &set)
+            ctx.intx_mask(&mut st, &set)
         }
         (uapi::VFIO_PCI_INTX_IRQ_INDEX, uapi::VFIO_IRQ_SET_ACTION_UNMASK) => {
-            ctx.intx_unmask(&mut open, &set)
+            ctx.intx_unmask(&mut st, &set)
         }
         (uapi::VFIO_PCI_INTX_IRQ_INDEX, uapi::VFIO_IRQ_SET_ACTION_TRIGGER) => {
-            ctx.intx_trigger(&mut open, &set)
+            ctx.intx_trigger(&mut st, &set)
         }
         (
             uapi::VFIO_PCI_MSI_IRQ_INDEX | uapi::VFIO_PCI_MSIX_IRQ_INDEX,
             uapi::VFIO_IRQ_SET_ACTION_TRIGGER,
-        ) => ctx.msi_trigger(&mut open, &set),
+        ) => ctx.msi_trigger(&mut st, &set),
         (
             uapi::VFIO_PCI_ERR_IRQ_INDEX | uapi::VFIO_PCI_REQ_IRQ_INDEX,
             uapi::VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -830,27 +784,32 @@ pub(crate) fn set_irqs(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Re
 }
 
 /// The virtual INTx-disable bit changed through configuration space: mask or unmask INTx
-/// accordingly. Called under the open lock, so it cannot race with `SET_IRQS` tearing INTx
-/// down (CVE-2024-26810).
-pub(crate) fn config_intx(pdev: &pci::Device<Bound>, open: &mut OpenState, disabled: bool) {
-    let pci_2_3 = open.pci_2_3;
-    open.irqs.virq_disabled = disabled;
+/// accordingly. Called under the open state's lock, so it cannot race with `SET_IRQS` tearing
+/// INTx down (CVE-2024-26810).
+pub(crate) fn config_intx(
+    pdev: &pci::Device<Bound>,
+    st: &mut OpenState,
+    pci_2_3: bool,
+    disabled: bool,
+) {
+    st.irqs.virq_disabled = disabled;
     if disabled {
-        open.irqs.intx_mask(pdev, pci_2_3);
+        st.irqs.intx_mask(pdev, pci_2_3);
     } else {
-        open.irqs.intx_unmask(pdev, pci_2_3);
+        st.irqs.intx_unmask(pdev, pci_2_3);
     }
 }
 
 /// Tears every interrupt down at close (`vfio_pci_core_disable()`).
 pub(crate) fn teardown(
-    dev: &vfio::Device<RvfioDevice, Bound>,
-    pdev: &pci::Device<Bound>,
-    open: &mut OpenState,
+    f: Function<'_>,
+    notify: &SpinLock<Notify>,
+    st: &mut OpenState,
+    nointx: bool,
 ) {
-    let mut irqs = core::mem::take(&mut open.irqs);
-    irqs.disable(dev, pdev, open.config.as_mut(), open.nointx);
-    let mut n = dev.notify.lock();
+    let mut irqs = core::mem::take(&mut st.irqs);
+    irqs.disable(f, &mut st.config, nointx);
+    let mut n = notify.lock();
     let old = core::mem::take(&mut *n);
     drop(n);
     drop(old);
@@ -858,19 +817,16 @@ pub(crate) fn teardown(
 
 /// PCI error recovery reports an error on the function: signal ERR
 /// (`vfio_pci_core_aer_err_detected()`).
-pub(crate) fn error_detected(dev: &vfio::Device<RvfioDevice>) {
-    if let Some(err) = &dev.notify.lock().err {
+pub(crate) fn error_detected(notify: &SpinLock<Notify>) {
+    if let Some(err) = &notify.lock().err {
         err.signal();
     }
 }
 
 /// The VFIO core asks user space to release the device (it is being unbound): signal REQ
 /// (`vfio_pci_core_request()`).
-pub(crate) fn request(dev: &vfio::Device<RvfioDevice, Bound>, count: u32) {
-    let Ok(pdev) = bound_pdev(dev) else {
-        return;
-    };
-    let n = dev.notify.lock();
+pub(crate) fn request(pdev: &pci::Device<Bound>, notify: &SpinLock<Notify>, count: u32) {
+    let n = notify.lock();
     if let Some(req) = &n.req {
         if count % 10 == 0 {
             dev_notice!(pdev, "Relaying device request to user (#{})\n", count);

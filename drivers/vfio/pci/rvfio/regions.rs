@@ -1,32 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Regions of the device file: region info, access and mmap (the addressing is in
-//! [`crate::access`], configuration space in [`crate::cfgspace`]).
+//! [`crate::engine::access`], configuration space in [`crate::vconfig`]).
 //!
 //! BAR mappings are filled page by page on fault, under the memory lock: while memory is
 //! disabled (COMMAND, D3hot) a fault gets `SIGBUS`, and everything that disables memory or
 //! resets the function zaps the mappings first, as vfio-pci does.
 
-use crate::access::{
+use crate::device::OpenDevice;
+use crate::engine::access::{
+    self,
     bar_step,
     split_offset,
     BarStep,
     MapRequest, //
 };
-use crate::args;
-use crate::device::{
-    bound_pdev,
-    RvfioDevice, //
-};
-use crate::regs::{
+use crate::engine::args;
+use crate::engine::msix;
+use crate::engine::regs::{
     IORESOURCE_MEM,
     IORESOURCE_UNSET,
-    PCI_COMMAND,
-    PCI_COMMAND_MEMORY,
-    PCI_MSIX_FLAGS_QSIZE,
     PCI_MSIX_TABLE,
-    PCI_MSIX_TABLE_BIR,
     PCI_MSI_FLAGS, //
+};
+use crate::function::Function;
+use crate::memory::{
+    self,
+    MemoryLock, //
 };
 use kernel::{
     device::Bound,
@@ -50,23 +50,23 @@ use kernel::{
 
 /// `VFIO_DEVICE_GET_REGION_INFO`.
 pub(crate) fn info(
-    dev: &vfio::Device<RvfioDevice, Bound>,
+    f: Function<'_>,
+    open: &OpenDevice,
     index: u32,
     caps: &mut vfio::InfoCaps<'_>,
 ) -> Result<vfio::RegionInfo> {
-    let pdev = bound_pdev(dev)?;
+    let pdev = f.pdev;
     let region = args::Region::from_index(index)?;
     let info = match region {
         // CAST: 256 or 4096.
-        args::Region::Config => region.info(pdev.cfg_size() as u64, false, false),
+        args::Region::Config => region.info(pdev.cfg_size().into_raw() as u64, false, false),
         args::Region::Bar(bar) => {
             let size = pdev.resource_len(bar)?;
             let mmap = bar_mmap_supported(pdev, bar);
-            // Only a mappable BAR can report the MSI-X table: the others skip the lock.
-            let msix = mmap && dev.open.lock().msix_table.is_some_and(|(b, _, _)| b == bar);
+            let msix = mmap && open.msix_table.is_some_and(|t| t.bar == bar);
             region.info(size, mmap, msix)
         }
-        args::Region::Rom => region.info(rom_size(dev, pdev), false, false),
+        args::Region::Rom => region.info(rom_size(f), false, false),
     };
     if info.msix_mappable {
         caps.add(uapi::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, &[])?;
@@ -92,9 +92,10 @@ fn bar_mmap_supported(pdev: &pci::Device<Bound>, bar: u32) -> bool {
         .is_ok_and(|len| len >= PAGE_SIZE as u64)
 }
 
-/// `mmap(2)` of a BAR, with the checks vfio-pci makes.
-pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Result {
-    let pdev = bound_pdev(dev)?;
+/// The checks vfio-pci makes on an `mmap(2)` of a BAR, and the BAR's claim; the caller then
+/// sets the mapping up to be filled by [`fault`].
+pub(crate) fn mmap(f: Function<'_>, open: &OpenDevice, vma: &VmaNew) -> Result {
+    let pdev = f.pdev;
     // CAST: `PAGE_SHIFT` is 12 to 16.
     let page_shift = PAGE_SHIFT as u32;
     let req = MapRequest::new(vma.pgoff(), page_shift);
@@ -111,29 +112,22 @@ pub(crate) fn mmap(dev: &vfio::Device<RvfioDevice, Bound>, vma: &VmaNew) -> Resu
         return Err(EINVAL);
     }
     // Claim the BAR for the user before exposing it (as vfio-pci's mmap maps it first).
-    iomap(dev, pdev, bar)?;
-    // SAFETY: `vma` is a new mapping of this device's file (the VFIO core's mmap handler);
-    // nothing in this driver sets `VM_MIXEDMAP`.
-    unsafe { dev.map_on_fault(vma) }
+    iomap(open, pdev, bar)?;
+    Ok(())
 }
 
 /// A fault in a BAR mapping: maps the page while memory is enabled, `SIGBUS` otherwise.
-pub(crate) fn fault(
-    dev: &vfio::Device<RvfioDevice, Bound>,
-    fault: &vfio::Fault<'_>,
-) -> vfio::VmFault {
+pub(crate) fn fault(f: Function<'_>, fault: &vfio::Fault<'_>) -> vfio::VmFault {
     // CAST: `PAGE_SHIFT` is 12 to 16.
     let req = MapRequest::new(fault.vma_pgoff(), PAGE_SHIFT as u32);
-    let Ok(pdev) = bound_pdev(dev) else {
-        return vfio::VmFault::SIGBUS;
-    };
+    let pdev = f.pdev;
     // CAST: `mmap` accepted only BAR indices.
     let Ok(start) = pdev.resource_start(req.index as u32) else {
         return vfio::VmFault::SIGBUS;
     };
     // CAST: physical addresses fit in `usize` on 64-bit kernels.
     let pfn = (start as usize >> PAGE_SHIFT) + req.page + fault.page_in_vma();
-    let memory = dev.memory.lock();
+    let memory = f.memory.lock();
     if !memory.enabled() || memory.pm_engaged {
         return vfio::VmFault::SIGBUS;
     }
@@ -145,35 +139,18 @@ pub(crate) fn fault(
 
 /// The size vfio-pci reports for the ROM region: the BAR size when the BAR holds a valid
 /// image, the shadow copy rounded up to a power of two, or 0.
-fn rom_size(dev: &vfio::Device<RvfioDevice, Bound>, pdev: &pci::Device<Bound>) -> u64 {
+fn rom_size(f: Function<'_>) -> u64 {
+    let pdev = f.pdev;
     let (start, len) = pdev.rom_resource();
     if start != 0 {
-        let _memory = dev.memory.lock();
-        // Reading the ROM needs memory decode, as in vfio_pci_memory_lock_and_enable().
-        let Ok(cmd) = pdev.user_read_config_u16(PCI_COMMAND) else {
+        // Reading the ROM needs memory decode.
+        let _memory = f.memory.lock();
+        if !memory::with_decode_on(pdev, || pdev.rom_is_valid()) {
             return 0;
-        };
-        if cmd & PCI_COMMAND_MEMORY == 0 {
-            let _ = pdev.user_write_config_u16(PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
-        }
-        let valid = pdev.rom_is_valid();
-        if cmd & PCI_COMMAND_MEMORY == 0 {
-            let _ = pdev.user_write_config_u16(PCI_COMMAND, cmd);
-        }
-        if valid {
-            len
-        } else {
-            0
-        }
-    } else {
-        // CAST: `usize` fits in `u64`.
-        let shadow = pdev.shadow_rom_len() as u64;
-        if shadow == 0 {
-            0
-        } else {
-            shadow.next_power_of_two()
         }
     }
+    // CAST: `usize` fits in `u64`.
+    access::rom_len(start, len, pdev.shadow_rom_len() as u64)
 }
 
 /// The user buffer of a `read(2)` or `write(2)`.
@@ -194,11 +171,7 @@ impl UserBuf<'_> {
 }
 
 /// `read(2)` or `write(2)` on the device file.
-pub(crate) fn rw(
-    dev: &vfio::Device<RvfioDevice, Bound>,
-    buf: UserBuf<'_>,
-    off: u64,
-) -> Result<usize> {
+pub(crate) fn rw(f: Function<'_>, open: &OpenDevice, buf: UserBuf<'_>, off: u64) -> Result<usize> {
     if buf.len() == 0 {
         return Ok(0);
     }
@@ -206,13 +179,13 @@ pub(crate) fn rw(
     // CAST: checked against the region count first.
     match (index, buf) {
         (i, buf) if i == u64::from(uapi::VFIO_PCI_CONFIG_REGION_INDEX) => {
-            crate::cfgspace::rw(dev, buf, pos)
+            crate::vconfig::rw(f, open, buf, pos)
         }
         (i, UserBuf::Read(w)) if i == u64::from(uapi::VFIO_PCI_ROM_REGION_INDEX) => {
-            rom_read(dev, w, pos)
+            rom_read(f, w, pos)
         }
         (i, buf) if i <= u64::from(uapi::VFIO_PCI_BAR5_REGION_INDEX) => {
-            bar_rw(dev, buf, i as u32, pos)
+            bar_rw(f, open, buf, i as u32, pos)
         }
         // ROM writes, VGA (unsupported) and unknown regions are EINVAL, as in vfio-pci.
         _ => Err(EINVAL),
@@ -222,11 +195,11 @@ pub(crate) fn rw(
 /// Runs one device access under the memory lock, as vfio-pci does per access: `EIO` when
 /// `needs_decode` and memory decode is off. No user copy may happen inside `access`.
 fn with_decode<R>(
-    dev: &vfio::Device<RvfioDevice, Bound>,
+    memory: &MemoryLock,
     needs_decode: bool,
     access: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
-    let memory = dev.memory.lock();
+    let memory = memory.lock();
     if needs_decode && !memory.enabled() {
         return Err(EIO);
     }
@@ -235,7 +208,7 @@ fn with_decode<R>(
 
 /// Returns BAR `bar`'s kernel mapping, creating it (and claiming the BAR) on first use.
 pub(crate) fn iomap(
-    dev: &vfio::Device<RvfioDevice, Bound>,
+    open: &OpenDevice,
     pdev: &pci::Device<Bound>,
     bar: u32,
 ) -> Result<Arc<pci::IoMap>> {
@@ -243,41 +216,40 @@ pub(crate) fn iomap(
     if pdev.resource_flags(bar)? & IORESOURCE_UNSET != 0 {
         return Err(EBUSY);
     }
-    let mut open = dev.open.lock();
+    let mut state = open.state.lock();
     // CAST: `bar` < 6.
-    let slot = open.bars.get_mut(bar as usize).ok_or(EINVAL)?;
+    let slot = state.bars.get_mut(bar as usize).ok_or(EINVAL)?;
     if let Some(map) = slot {
         return Ok(map.clone());
     }
-    // SAFETY: The map lives in the open state, which `close_device` clears; the VFIO core
+    // SAFETY: The map lives in the open device, which `close_device` drops; the VFIO core
     // closes the device before unregistration returns, and `unbind` unregisters first.
     let map = Arc::new(unsafe { pdev.iomap_bar(bar, c"rvfio-pci") }?, GFP_KERNEL)?;
     *slot = Some(map.clone());
     Ok(map)
 }
 
-/// The MSI-X table: its BAR and byte range (read at open, as vfio-pci does).
-pub(crate) fn msix_table(pdev: &pci::Device<Bound>) -> Option<(u32, u64, u64)> {
+/// The MSI-X table (read at open, as vfio-pci does).
+pub(crate) fn msix_table(pdev: &pci::Device<Bound>) -> Option<msix::Table> {
     let cap = u16::from(pdev.msix_cap());
     if cap == 0 {
         return None;
     }
     let table = pdev.user_read_config_u32(cap + PCI_MSIX_TABLE).ok()?;
     let flags = pdev.user_read_config_u16(cap + PCI_MSI_FLAGS).ok()?;
-    let start = u64::from(table & !PCI_MSIX_TABLE_BIR);
-    let size = (u64::from(flags & PCI_MSIX_FLAGS_QSIZE) + 1) * 16;
-    Some((table & PCI_MSIX_TABLE_BIR, start, start + size))
+    Some(msix::Table::new(table, flags))
 }
 
 /// BAR read or write through the file, split as vfio-pci splits it; the MSI-X table reads as
 /// all-ones and ignores writes. Accesses past the end are cut short.
 fn bar_rw(
-    dev: &vfio::Device<RvfioDevice, Bound>,
+    f: Function<'_>,
+    open: &OpenDevice,
     mut buf: UserBuf<'_>,
     bar: u32,
     pos: u64,
 ) -> Result<usize> {
-    let pdev = bound_pdev(dev)?;
+    let pdev = f.pdev;
     if pdev.resource_start(bar)? == 0 {
         return Err(EINVAL);
     }
@@ -288,12 +260,9 @@ fn bar_rw(
     let count = buf
         .len()
         .min(usize::try_from(end - pos).unwrap_or(usize::MAX));
-    let io = iomap(dev, pdev, bar)?;
+    let io = iomap(open, pdev, bar)?;
     let mem = pdev.resource_flags(bar)? & IORESOURCE_MEM != 0;
-    let (xs, xe) = match dev.open.lock().msix_table {
-        Some((b, start, end)) if b == bar => (start, end),
-        _ => (0, 0),
-    };
+    let (xs, xe) = open.msix_table.map_or((0, 0), |t| t.range_in(bar));
     let mut off = pos;
     let mut done = 0;
     while done < count {
@@ -301,14 +270,16 @@ fn bar_rw(
         let at = usize::try_from(off)?;
         let n = match (step, &mut buf) {
             (BarStep::Io(n), UserBuf::Read(w)) => {
-                let v = with_decode(dev, mem, || io_read(&io, at, n))?;
+                let v = with_decode(f.memory, mem, || io_read(&io, at, n))?;
                 w.write_slice(&v.to_le_bytes()[..n])?;
                 n
             }
             (BarStep::Io(n), UserBuf::Write(r)) => {
                 let mut b = [0u8; 8];
                 r.read_slice(&mut b[..n])?;
-                with_decode(dev, mem, || io_write(&io, at, n, u64::from_le_bytes(b)))?;
+                with_decode(f.memory, mem, || {
+                    io_write(&io, at, n, u64::from_le_bytes(b))
+                })?;
                 n
             }
             (BarStep::Skip(n), UserBuf::Read(w)) => {
@@ -366,13 +337,9 @@ fn fill_ones(w: &mut UserSliceWriter, mut n: usize) -> Result {
 ///
 /// The ROM is mapped and read under the memory lock in chunks through a kernel buffer, so no
 /// user copy happens with the lock held.
-fn rom_read(
-    dev: &vfio::Device<RvfioDevice, Bound>,
-    w: &mut UserSliceWriter,
-    pos: u64,
-) -> Result<usize> {
+fn rom_read(f: Function<'_>, w: &mut UserSliceWriter, pos: u64) -> Result<usize> {
     const CHUNK: usize = 4096;
-    let pdev = bound_pdev(dev)?;
+    let pdev = f.pdev;
     let (start, end) = pdev.rom_resource();
     if start == 0 || pos >= end {
         return Err(EINVAL);
@@ -386,7 +353,7 @@ fn rom_read(
     while done < count {
         let len = (count - done).min(CHUNK);
         {
-            let memory = dev.memory.lock();
+            let memory = f.memory.lock();
             // As vfio-pci: the mapping comes first (ENOMEM without a readable image).
             let rom = pdev.map_rom().ok_or(ENOMEM)?;
             let (xs, xe) = (rom.len() as u64, end);

@@ -16,21 +16,58 @@
 //!
 //! Both VFIO access paths work: the iommufd character device (`/dev/vfio/devices/vfioN` with
 //! `/dev/iommu`) and the legacy group and container (`/dev/vfio/$GROUP`).
+//!
+//! # Modules
+//!
+//! - [`driver`]: the PCI driver: probe (with vfio-pci's refusals), the VFIO registration, the
+//!   error and SR-IOV callbacks, unbind.
+//! - [`device`]: the per-device data, the data of an open device (made at open, dropped at
+//!   close) and the VFIO device operations, which hand each feature module what it needs.
+//! - [`function`]: the function as the feature modules see it (PCI device, memory lock, power,
+//!   file mappings): power changes and resets with the mappings zapped, MSI-X table writes
+//!   with memory on; [`memory`]: the memory lock and gate; [`power`]: D0 and D3hot.
+//! - [`personality`]: what rvfio-pci does differently for some devices, chosen at probe.
+//! - The features: [`vconfig`] (configuration space, the engine's kernel side), [`regions`]
+//!   (region info, BAR and ROM access, mmap and faults), [`irq`] (INTx, MSI, MSI-X, ERR, REQ),
+//!   [`ioeventfd`], [`hotreset`] (hot reset and device sets) and [`sriov`] (VFs, VF token).
+//! - [`engine`]: the kernel-independent core (`core` only), which the host tests and fuzz
+//!   targets compile too.
+//!
+//! # Locks
+//!
+//! From outer to inner: a lock is taken only with locks above it held, never one below.
+//!
+//! 1. A PF's device lock (`sriov_configure`, unbind).
+//! 2. The VFIO device set's lock (`kernel::vfio::devset`): the VFIO core holds it around open
+//!    and close, hot reset takes it; the driver makes no user copy under it.
+//! 3. The open device's state lock: `SET_IRQS`, configuration accesses, BAR claims, ioeventfd
+//!    changes and close.
+//! 4. The memory lock; a hot reset takes those of several members, with `try_lock`. A
+//!    mapping fault takes it under the mmap lock, and the zap takes the file's mapping locks
+//!    under it.
+//! 5. Spinlocks: the memory gate and the INTx state, held for a store or one access and never
+//!    while an eventfd is signalled; the INTx trigger and the ERR and REQ eventfds, held while
+//!    their eventfd is signalled, whose wakeups (an ioeventfd, an INTx unmask eventfd) may
+//!    take the gate or the INTx state inside them.
+//!
+//! The VF token's mutex and the list of PFs with SR-IOV enabled are leaves: no other lock is
+//! taken while either is held.
 
-mod access;
-mod args;
-mod caps;
-mod cfgspace;
-mod config;
 mod device;
 mod driver;
+mod engine;
+mod function;
 mod hotreset;
 mod ioeventfd;
 mod irq;
+mod memory;
+mod personality;
+mod power;
 mod regions;
-mod regs;
 mod sriov;
+mod vconfig;
 
+use engine::args;
 use kernel::{
     pci,
     prelude::*,

@@ -8,7 +8,6 @@
 //! in use. VFs it creates (`sriov_numvfs`) bind to rvfio-pci only, and opening one requires
 //! the PF's current token.
 
-use crate::cfgspace;
 use crate::device::RvfioDevice;
 use core::sync::atomic::Ordering;
 use kernel::{
@@ -153,13 +152,13 @@ pub(crate) fn configure(
     // VFs need their PF in D0; from now on it stays there.
     {
         let mut memory = dev.memory.lock();
-        dev.memory_change(&mut memory, |m| {
-            let _ = cfgspace::set_power_state_locked(dev, pdev, m, 0);
+        dev.memory.change(&mut memory, |m| {
+            let _ = dev.power.set_locked(pdev, m, 0);
         });
-        dev.sriov_active.store(true, Ordering::Relaxed);
+        dev.power.sriov_active.store(true, Ordering::Relaxed);
     }
     if let Err(e) = pdev.enable_sriov(nr) {
-        dev.sriov_active.store(false, Ordering::Relaxed);
+        dev.power.sriov_active.store(false, Ordering::Relaxed);
         unlist(pdev);
         return Err(e);
     }
@@ -171,7 +170,7 @@ pub(crate) fn disable(dev: &vfio::Device<RvfioDevice, Bound>, pdev: &pci::Device
     if pdev.num_vf() != 0 {
         pdev.disable_sriov();
     }
-    dev.sriov_active.store(false, Ordering::Relaxed);
+    dev.power.sriov_active.store(false, Ordering::Relaxed);
     unlist(pdev);
 }
 
@@ -183,7 +182,7 @@ pub(crate) fn match_token(
     dev: &vfio::Device<RvfioDevice, Bound>,
     token: Option<&[u8; 16]>,
 ) -> Result {
-    let pdev = crate::device::bound_pdev(dev)?;
+    let pdev = dev.parent();
     if pdev.is_virtfn() {
         let Some(pf_token) = &dev.sriov.pf_token else {
             if token.is_none() {
@@ -196,28 +195,13 @@ pub(crate) fn match_token(
             );
             return Err(EINVAL);
         };
-        let Some(token) = token else {
-            dev_dbg!(pdev, "VF token required to access device\n");
-            return Err(EACCES);
-        };
-        if pf_token.state.lock().uuid != *token {
-            dev_dbg!(pdev, "Incorrect VF token provided for device\n");
-            return Err(EACCES);
-        }
-        return Ok(());
+        return require(pdev, &pf_token.state.lock().uuid, token);
     }
     if let Some(vf_token) = &dev.sriov.vf_token {
         let mut state = vf_token.state.lock();
         if state.users != 0 {
             // VFs are in use: the PF's user must show it knows their token.
-            let Some(token) = token else {
-                dev_dbg!(pdev, "VF token required to access device\n");
-                return Err(EACCES);
-            };
-            if state.uuid != *token {
-                dev_dbg!(pdev, "Incorrect VF token provided for device\n");
-                return Err(EACCES);
-            }
+            require(pdev, &state.uuid, token)?;
         } else if let Some(token) = token {
             state.uuid = *token;
         }
@@ -226,6 +210,19 @@ pub(crate) fn match_token(
     if token.is_some() {
         dev_dbg!(pdev, "VF token incorrectly provided, not a PF or VF\n");
         return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// Checks that user space gave the token `uuid` (`EACCES` otherwise, with vfio-pci's message).
+fn require(pdev: &pci::Device<Bound>, uuid: &[u8; 16], token: Option<&[u8; 16]>) -> Result {
+    let Some(token) = token else {
+        dev_dbg!(pdev, "VF token required to access device\n");
+        return Err(EACCES);
+    };
+    if uuid != token {
+        dev_dbg!(pdev, "Incorrect VF token provided for device\n");
+        return Err(EACCES);
     }
     Ok(())
 }
@@ -242,8 +239,8 @@ pub(crate) fn vf_user(dev: &RvfioDevice, open: bool) {
     }
 }
 
-/// `VFIO_DEVICE_FEATURE_PCI_VF_TOKEN` (SET, checked by [`crate::args::Feature::parse`]): the
-/// UUID at `arg` becomes the PF's VF token.
+/// `VFIO_DEVICE_FEATURE_PCI_VF_TOKEN` (SET, checked by
+/// [`crate::engine::args::Feature::parse`]): the UUID at `arg` becomes the PF's VF token.
 pub(crate) fn set_vf_token(dev: &vfio::Device<RvfioDevice, Bound>, arg: usize) -> Result {
     let Some(vf_token) = &dev.sriov.vf_token else {
         return Err(ENOTTY);

@@ -2,10 +2,10 @@
 
 //! PCI configuration registers and resource flags the driver's kernel side uses
 //! (`include/uapi/linux/pci_regs.h`, `include/linux/ioport.h`). Registers the configuration
-//! engine also knows take their values from [`crate::caps`], as the `u16` offsets the config
+//! engine also knows take their values from [`super::caps`], as the `u16` offsets the config
 //! accessors take.
 
-pub(crate) use crate::caps::{
+pub(crate) use super::caps::{
     PCI_COMMAND_INTX_DISABLE,
     PCI_COMMAND_MEMORY,
     PCI_MSI_FLAGS_QMASK, //
@@ -13,11 +13,11 @@ pub(crate) use crate::caps::{
 
 // CAST: register offsets below 256, as the `u16` the config accessors take.
 /// `PCI_COMMAND` register offset.
-pub(crate) const PCI_COMMAND: u16 = crate::caps::PCI_COMMAND as u16;
+pub(crate) const PCI_COMMAND: u16 = super::caps::PCI_COMMAND as u16;
 /// `PCI_MSI_FLAGS` and `PCI_MSIX_FLAGS`: message control, 2 bytes into either capability.
-pub(crate) const PCI_MSI_FLAGS: u16 = crate::caps::PCI_MSI_FLAGS as u16;
+pub(crate) const PCI_MSI_FLAGS: u16 = super::caps::PCI_MSI_FLAGS as u16;
 /// `PCI_PM_CTRL`: power management control/status, 4 bytes into the capability.
-pub(crate) const PCI_PM_CTRL: u16 = crate::caps::PCI_PM_CTRL as u16;
+pub(crate) const PCI_PM_CTRL: u16 = super::caps::PCI_PM_CTRL as u16;
 /// `PCI_HEADER_TYPE_NORMAL`: an endpoint (type 0 header).
 pub(crate) const PCI_HEADER_TYPE_NORMAL: u8 = 0;
 

@@ -8,10 +8,11 @@
 //! the checks need, and acts on the result. Each refusal carries vfio-pci's errno, and the
 //! checks run in vfio-pci's order, so that the first failing one decides the errno.
 
-use crate::access::{
+use super::access::{
     index_to_offset,
     split_offset, //
 };
+use super::msix::Table;
 
 /// Why an argument is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,21 +216,15 @@ impl IoEventFd {
     }
 
     /// Checks the write against its BAR, `bar_len` bytes long, and the MSI-X table, which
-    /// no ioeventfd may reach (`(bar, start, end)`, when the device has one).
-    pub(crate) fn check_target(
-        &self,
-        bar_len: u64,
-        msix: Option<(u32, u64, u64)>,
-    ) -> Result<(), Errno> {
+    /// no ioeventfd may reach (when the device has one).
+    pub(crate) fn check_target(&self, bar_len: u64, msix: Option<Table>) -> Result<(), Errno> {
         // `pos` is below 2^40: no overflow.
         let end = self.pos + u64::from(self.count);
         if end > bar_len {
             return Err(Errno::Inval);
         }
-        if let Some((bar, start, table_end)) = msix {
-            if bar == self.bar && end > start && self.pos < table_end {
-                return Err(Errno::Inval);
-            }
+        if msix.is_some_and(|t| t.overlaps(self.bar, self.pos, end)) {
+            return Err(Errno::Inval);
         }
         Ok(())
     }

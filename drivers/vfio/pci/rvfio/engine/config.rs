@@ -7,7 +7,7 @@
 //! the capability chains and builds a per-byte map (which capability owns each byte) and a
 //! shadow copy of configuration space (`vconfig`). Every access is split into aligned pieces
 //! that never cross a capability, and each piece is handled by its capability's permission
-//! table ([`crate::caps`]): virtual bits come from and go to the shadow, writable non-virtual
+//! table ([`super::caps`]): virtual bits come from and go to the shadow, writable non-virtual
 //! bits go to the device, everything else is dropped.
 //!
 //! Writes that need the device layer (power state, function reset, INTx masking, read request
@@ -17,7 +17,7 @@
 //!
 //! The behaviour is vfio-pci's (Linux 7.3 `vfio_pci_config.c`), including its corner cases.
 
-use crate::caps::{self, *};
+use super::caps::{self, *};
 use core::ops::DerefMut;
 
 /// The real configuration space, with the accessors that honour reset blocking.
@@ -97,6 +97,17 @@ pub(crate) struct MsiState {
     pub(crate) qmax: u8,
     /// MSI is the active interrupt type.
     pub(crate) enabled: bool,
+}
+
+impl MsiState {
+    /// MSI was enabled with `nvec` vectors (1 to 32): MSI is active, and QSIZE may say up to
+    /// log2 of `nvec` rounded up, which is returned (for the device to keep across opens).
+    pub(crate) fn enable(&mut self, nvec: u32) -> u8 {
+        // CAST: at most 5 (32 vectors).
+        self.qmax = (nvec.max(1) * 2 - 1).ilog2() as u8;
+        self.enabled = true;
+        self.qmax
+    }
 }
 
 /// The virtual configuration space of one open device.

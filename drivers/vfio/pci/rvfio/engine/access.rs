@@ -29,6 +29,19 @@ pub(crate) const fn in_bounds(pos: u64, len: usize, size: u64) -> bool {
     pos < size && len as u64 <= size - pos
 }
 
+/// The size of the ROM, as the ROM BAR of configuration space and the ROM region have it: the
+/// ROM BAR's size when the PCI core assigned one (`bar_start != 0`), else a platform shadow
+/// copy's (`shadow_len` bytes) rounded up to a power of two, else 0 (vfio-pci).
+pub(crate) const fn rom_len(bar_start: u64, bar_len: u64, shadow_len: u64) -> u64 {
+    if bar_start != 0 {
+        bar_len
+    } else if shadow_len != 0 {
+        shadow_len.next_power_of_two()
+    } else {
+        0
+    }
+}
+
 /// A BAR mapping request decoded from a vma's page offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct MapRequest {
