@@ -132,16 +132,22 @@ pub(crate) fn rw(
         }
         // CAST: `pos` < 4096.
         let at = pos as usize;
-        let (n, drops) = {
-            let state = open.state.lock();
-            (state.config.piece(at, left), state.config.drops_writes(at))
-        };
-        match &mut buf {
+        let n = match &mut buf {
             UserBuf::Read(w) => {
-                let v = open.state.lock().config.read(&mut Hw(pdev), at, n)?;
+                // One hold of the lock for the piece and its read; the copy comes after.
+                let (n, v) = {
+                    let mut state = open.state.lock();
+                    let n = state.config.piece(at, left);
+                    (n, state.config.read(&mut Hw(pdev), at, n)?)
+                };
                 w.write_slice(&v.to_le_bytes()[..n])?;
+                n
             }
             UserBuf::Write(r) => {
+                let (n, drops) = {
+                    let state = open.state.lock();
+                    (state.config.piece(at, left), state.config.drops_writes(at))
+                };
                 if drops {
                     // Read-only capability: as vfio-pci, the data is not even read.
                     r.skip(n)?;
@@ -150,8 +156,9 @@ pub(crate) fn rw(
                     r.read_slice(&mut b[..n])?;
                     write_piece(f, open, at, n, u32::from_le_bytes(b))?;
                 }
+                n
             }
-        }
+        };
         pos += n as u64;
         left -= n;
         done += n;
